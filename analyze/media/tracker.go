@@ -1,0 +1,235 @@
+package media
+
+import (
+	"cmp"
+	"encoding/binary"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// Defaults of TrackerConfig.
+const (
+	DefaultMaxStreams  = 10000
+	DefaultIdleTimeout = 5 * time.Minute
+)
+
+// TrackerConfig bounds a Tracker.
+type TrackerConfig struct {
+	// MaxStreams is the most streams held at once (0 means DefaultMaxStreams). When a new
+	// stream would pass it, the least recently active stream is evicted.
+	MaxStreams int
+	// IdleTimeout evicts a stream that has had no packet for this long, in packet time
+	// (0 means DefaultIdleTimeout, a negative value never evicts for idleness).
+	IdleTimeout time.Duration
+	// OnNew, when set, is called for each new stream before its first packet is added: the
+	// place to call SetRTPMap from SDP.
+	OnNew func(*Stream)
+	// OnEvict, when set, is called with each stream just before the Tracker forgets it, so
+	// that its Stats can be kept.
+	OnEvict func(*Stream)
+}
+
+// StreamKey identifies a stream: source, destination and SSRC.
+type StreamKey struct {
+	Src, Dst netip.AddrPort
+	SSRC     uint32
+}
+
+// Tracker holds the Streams of a capture in a table of bounded size, keyed by (source,
+// destination, SSRC), and evicts streams that fall silent, in packet time. Adding an RTP
+// packet to an existing stream does not allocate. A Tracker is not safe for concurrent use.
+type Tracker struct {
+	cfg     TrackerConfig
+	streams map[StreamKey]*Stream
+	// head is the most recently active stream, tail the least; the list runs through
+	// Stream.prev and Stream.next.
+	head, tail *Stream
+	hdr        rtp.Header
+	evicted    int
+	now        time.Time
+}
+
+// NewTracker returns an empty Tracker.
+func NewTracker(cfg TrackerConfig) *Tracker {
+	if cfg.MaxStreams <= 0 {
+		cfg.MaxStreams = DefaultMaxStreams
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	return &Tracker{cfg: cfg, streams: make(map[StreamKey]*Stream)}
+}
+
+// AddRTP decodes payload, a UDP payload from src to dst, as RTP and adds it to its stream,
+// creating the stream if needed. It returns the stream, or nil when payload is not RTP
+// (IsRTP). The header is decoded with pion/rtp into a Header the Tracker reuses.
+func (t *Tracker) AddRTP(src, dst netip.AddrPort, payload []byte, arrival time.Time, packet int) *Stream {
+	if !IsRTP(payload) {
+		return nil
+	}
+	h := &t.hdr
+	n, err := h.Unmarshal(payload)
+	if err != nil {
+		// pion rejects malformed RFC 8285 extension elements that IsRTP does not look
+		// into; the fixed header is sound, so read it directly.
+		n = rtpHeaderLen(payload)
+		h.Marker = payload[1]&0x80 != 0
+		h.PayloadType = payload[1] & 0x7f
+		h.SequenceNumber = binary.BigEndian.Uint16(payload[2:])
+		h.Timestamp = binary.BigEndian.Uint32(payload[4:])
+		h.SSRC = binary.BigEndian.Uint32(payload[8:])
+	}
+	payloadLen := len(payload) - n
+	if payload[0]&0x20 != 0 {
+		payloadLen -= int(payload[len(payload)-1])
+	}
+	s := t.stream(StreamKey{Src: src, Dst: dst, SSRC: h.SSRC}, arrival)
+	s.Add(h, payloadLen, arrival, packet)
+	return s
+}
+
+// Lookup returns the stream with the given key, or nil.
+func (t *Tracker) Lookup(k StreamKey) *Stream { return t.streams[k] }
+
+// stream returns the stream for k, created if needed, and makes it the most recent.
+func (t *Tracker) stream(k StreamKey, now time.Time) *Stream {
+	t.advance(now)
+	s := t.streams[k]
+	if s == nil {
+		if len(t.streams) >= t.cfg.MaxStreams {
+			t.evict(t.tail)
+		}
+		s = NewStream(k.Src, k.Dst, k.SSRC)
+		t.streams[k] = s
+		if t.cfg.OnNew != nil {
+			t.cfg.OnNew(s)
+		}
+		t.pushFront(s)
+		return s
+	}
+	if t.head != s {
+		t.unlink(s)
+		t.pushFront(s)
+	}
+	return s
+}
+
+// advance moves packet time to now and evicts the streams idle for longer than the
+// timeout. Packet time never goes back: a capture merged out of order does not resurrect
+// evicted streams' clocks.
+func (t *Tracker) advance(now time.Time) {
+	if now.After(t.now) {
+		t.now = now
+	}
+	if t.cfg.IdleTimeout < 0 {
+		return
+	}
+	for t.tail != nil && t.now.Sub(t.tail.LastSeen()) > t.cfg.IdleTimeout {
+		t.evict(t.tail)
+	}
+}
+
+func (t *Tracker) evict(s *Stream) {
+	if t.cfg.OnEvict != nil {
+		t.cfg.OnEvict(s)
+	}
+	t.unlink(s)
+	delete(t.streams, StreamKey{Src: s.src, Dst: s.dst, SSRC: s.ssrc})
+	t.evicted++
+}
+
+func (t *Tracker) pushFront(s *Stream) {
+	s.prev, s.next = nil, t.head
+	if t.head != nil {
+		t.head.prev = s
+	}
+	t.head = s
+	if t.tail == nil {
+		t.tail = s
+	}
+}
+
+func (t *Tracker) unlink(s *Stream) {
+	if s.prev != nil {
+		s.prev.next = s.next
+	} else {
+		t.head = s.next
+	}
+	if s.next != nil {
+		s.next.prev = s.prev
+	} else {
+		t.tail = s.prev
+	}
+	s.prev, s.next = nil, nil
+}
+
+// Len returns the number of streams held.
+func (t *Tracker) Len() int { return len(t.streams) }
+
+// Evicted returns the number of streams evicted so far, for idleness or for room.
+func (t *Tracker) Evicted() int { return t.evicted }
+
+// Streams returns the streams held, ordered by their first packet number (then by key), so
+// that the order is the same on every run.
+func (t *Tracker) Streams() []*Stream {
+	out := make([]*Stream, 0, len(t.streams))
+	for s := t.head; s != nil; s = s.next {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b *Stream) int {
+		if c := cmp.Compare(a.st.firstPkt, b.st.firstPkt); c != 0 {
+			return c
+		}
+		if c := a.src.Compare(b.src); c != 0 {
+			return c
+		}
+		if c := a.dst.Compare(b.dst); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ssrc, b.ssrc)
+	})
+	return out
+}
+
+// AddRTCP parses payload, a UDP payload from src to dst, as RTCP (ParseRTCP), calls fn
+// (when not nil) with each report, and records every report block on the stream it
+// describes. The stream a receiver reports on flows towards the reporter, so its key is
+// (dst, src, block SSRC) with the RTP port either equal to the RTCP port (RFC 5761 mux) or
+// one below it (RFC 3550 §11); a block about a stream not held is only passed to fn.
+func (t *Tracker) AddRTCP(src, dst netip.AddrPort, payload []byte, arrival time.Time, packet int, fn func(Report)) error {
+	return ParseRTCP(payload, func(r Report) {
+		if fn != nil {
+			fn(r)
+		}
+		for _, b := range r.Blocks {
+			if s := t.reported(src, dst, b.SSRC); s != nil {
+				s.SetRemote(b, arrival, packet)
+			}
+		}
+	})
+}
+
+// reported finds the stream that a report block from reporter to peer describes.
+func (t *Tracker) reported(reporter, peer netip.AddrPort, ssrc uint32) *Stream {
+	for _, sp := range rtpPorts(peer) {
+		for _, dp := range rtpPorts(reporter) {
+			if s := t.streams[StreamKey{Src: sp, Dst: dp, SSRC: ssrc}]; s != nil {
+				return s
+			}
+		}
+	}
+	return nil
+}
+
+// rtpPorts returns the RTP addresses an RTCP address may pair with: the same port (mux)
+// and the port below.
+func rtpPorts(a netip.AddrPort) [2]netip.AddrPort {
+	below := a
+	if a.Port() > 0 {
+		below = netip.AddrPortFrom(a.Addr(), a.Port()-1)
+	}
+	return [2]netip.AddrPort{a, below}
+}

@@ -1,0 +1,201 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/ixaudit/ixaudit/analyze"
+)
+
+// JSON renders the canonical report of PRODUCT.md: one 2-space indented object. The output is
+// deterministic: map keys are sorted by encoding/json, slices keep the analysis' order, and
+// nil slices and maps are written as [] and {} so that consumers never see null.
+type JSON struct{}
+
+// Render writes r as JSON followed by a newline. It does not modify r.
+func (j *JSON) Render(w io.Writer, r *analyze.Report) error {
+	if r == nil {
+		return errors.New("report: nil report")
+	}
+	n := normalized(r)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // SIP URIs hold < > & often; the output is not HTML
+	if err := enc.Encode(&n); err != nil {
+		return fmt.Errorf("report: encoding JSON: %w", err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// normalized returns a shallow copy of r in which the slices and maps that PRODUCT.md
+// requires are non-nil, so that they encode as [] and {}.
+func normalized(r *analyze.Report) analyze.Report {
+	n := *r
+	n.Inputs = nonNil(n.Inputs)
+	if n.Inputs != nil {
+		inputs := make([]analyze.Input, len(n.Inputs))
+		copy(inputs, n.Inputs)
+		for i := range inputs {
+			inputs[i].LinkTypes = nonNil(inputs[i].LinkTypes)
+		}
+		n.Inputs = inputs
+	}
+	n.Calls = nonNil(n.Calls)
+	n.Streams = nonNil(n.Streams)
+	n.Findings = nonNil(n.Findings)
+	if n.Summary.CallsByPath == nil {
+		n.Summary.CallsByPath = map[analyze.Path]int{}
+	}
+	if n.Summary.EvidenceGaps == nil {
+		n.Summary.EvidenceGaps = map[string]int{}
+	}
+	return n
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// ReportVersion is the version of the JSON report this package writes and reads.
+const ReportVersion = 1
+
+// MaxJSONSize bounds what ReadJSON reads: a saved report larger than this is refused rather
+// than held in memory.
+const MaxJSONSize = 256 << 20
+
+// maxJSONSize is MaxJSONSize; tests lower it.
+var maxJSONSize int64 = MaxJSONSize
+
+// ErrNotReport is wrapped by every error ReadJSON returns for input that is not a usable
+// ixaudit JSON report.
+var ErrNotReport = errors.New("not an ixaudit JSON report")
+
+// ReadJSON decodes a report written by JSON.Render (or `ixaudit audit --format json`), so
+// that it can be rendered again in another format without the capture. It checks that the
+// version is 1, that the required fields of PRODUCT.md are present, and that severities
+// and paths hold known values. Unknown fields are ignored: the contract may grow.
+func ReadJSON(rd io.Reader) (*analyze.Report, error) {
+	data, err := io.ReadAll(io.LimitReader(rd, maxJSONSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading JSON report: %w", err)
+	}
+	if int64(len(data)) > maxJSONSize {
+		return nil, fmt.Errorf("JSON report larger than %d bytes: %w", maxJSONSize, ErrNotReport)
+	}
+
+	// First the shape: an object whose required members are there, whatever their values.
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] != '{' {
+		return nil, fmt.Errorf("JSON report: not a JSON object: %w", ErrNotReport)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, jsonError(data, err)
+	}
+	for _, name := range []string{"version", "tool", "rules", "inputs", "summary", "calls", "streams", "findings"} {
+		if raw, ok := top[name]; !ok || string(raw) == "null" {
+			return nil, fmt.Errorf("JSON report: missing %q: %w", name, ErrNotReport)
+		}
+	}
+	var version int
+	if err := json.Unmarshal(top["version"], &version); err != nil || version != ReportVersion {
+		return nil, fmt.Errorf("JSON report: version %s, want %d: %w", top["version"], ReportVersion, ErrNotReport)
+	}
+	var summary map[string]json.RawMessage
+	if err := json.Unmarshal(top["summary"], &summary); err != nil {
+		return nil, jsonError(data, err)
+	}
+	for _, name := range []string{"packets", "calls", "errors", "warnings", "infos", "calls_by_path", "evidence_gaps", "failed"} {
+		if _, ok := summary[name]; !ok {
+			return nil, fmt.Errorf("JSON report: summary: missing %q: %w", name, ErrNotReport)
+		}
+	}
+
+	r := new(analyze.Report)
+	if err := json.Unmarshal(data, r); err != nil {
+		return nil, jsonError(data, err)
+	}
+	if err := checkReport(r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// checkReport checks the values a renderer relies on.
+func checkReport(r *analyze.Report) error {
+	if r.Tool.Name == "" {
+		return fmt.Errorf("JSON report: tool.name is empty: %w", ErrNotReport)
+	}
+	for i := range r.Inputs {
+		if r.Inputs[i].Name == "" {
+			return fmt.Errorf("JSON report: inputs[%d]: name is empty: %w", i, ErrNotReport)
+		}
+	}
+	for i := range r.Calls {
+		c := &r.Calls[i]
+		if c.CallID == "" {
+			return fmt.Errorf("JSON report: calls[%d]: call_id is empty: %w", i, ErrNotReport)
+		}
+		if !validPath(c.Path) {
+			return fmt.Errorf("JSON report: calls[%d]: path %q is not interconnect, public or unknown: %w", i, c.Path, ErrNotReport)
+		}
+	}
+	for p := range r.Summary.CallsByPath {
+		if !validPath(p) {
+			return fmt.Errorf("JSON report: summary.calls_by_path: path %q is not interconnect, public or unknown: %w", p, ErrNotReport)
+		}
+	}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if f.Rule == "" {
+			return fmt.Errorf("JSON report: findings[%d]: rule is empty: %w", i, ErrNotReport)
+		}
+		if f.Severity.Rank() == 0 {
+			return fmt.Errorf("JSON report: findings[%d]: severity %q is not error, warning or info: %w", i, f.Severity, ErrNotReport)
+		}
+	}
+	if fo := r.Summary.FailOn; fo != "" && fo != "never" && fo.Rank() == 0 {
+		return fmt.Errorf("JSON report: summary.fail_on %q is not error, warning, info or never: %w", fo, ErrNotReport)
+	}
+	return nil
+}
+
+func validPath(p analyze.Path) bool {
+	switch p {
+	case analyze.PathInterconnect, analyze.PathPublic, analyze.PathUnknown:
+		return true
+	}
+	return false
+}
+
+// jsonError positions a decoding error: line and column, and the offending field.
+func jsonError(data []byte, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		line, col := lineCol(data, syn.Offset)
+		return fmt.Errorf("JSON report: line %d, column %d: %v: %w", line, col, syn, ErrNotReport)
+	case errors.As(err, &typ):
+		line, col := lineCol(data, typ.Offset)
+		return fmt.Errorf("JSON report: line %d, column %d: %s holds a JSON %s, want %s: %w",
+			line, col, orDash(typ.Field), typ.Value, typ.Type, ErrNotReport)
+	}
+	return fmt.Errorf("JSON report: %v: %w", err, ErrNotReport)
+}
+
+// lineCol gives the 1-based line and column of the last byte the decoder read, the one
+// an error offset ("after reading off bytes") points at.
+func lineCol(data []byte, off int64) (line, col int) {
+	i := int(min(max(off-1, 0), int64(len(data))))
+	line = 1 + bytes.Count(data[:i], []byte("\n"))
+	col = i - bytes.LastIndexByte(data[:i], '\n')
+	return line, col
+}

@@ -184,6 +184,10 @@ type Finding struct {
 	Transport string   `json:"transport"`
 	Message   string   `json:"message"`
 	Evidence  string   `json:"evidence"`
+	// Key identifies the finding across captures and calls for --baseline: the rule and the
+	// parts of the evidence that do not depend on the call (peer, host, parameter). It never
+	// holds a Call-ID, a packet number or a telephone number.
+	Key string `json:"key,omitempty"`
 	// Known is true when --baseline holds the same finding; it then does not fail the run.
 	Known bool `json:"known,omitempty"`
 }

@@ -1,0 +1,311 @@
+package analyze
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/ixaudit/ixaudit/analyze/ruleset"
+	"github.com/ixaudit/ixaudit/analyze/sip"
+	"github.com/ixaudit/ixaudit/capture"
+)
+
+// CallState is a dialog being followed: the report's Call record and what the analysis
+// needs to judge it.
+type CallState struct {
+	Call
+	start, end time.Time
+
+	hasInvite  bool
+	answered   bool // a 2xx to an INVITE was seen
+	twilio     netip.Addr
+	twilioKind ruleset.PeerKind
+	sbc        netip.Addr
+	usedPublic bool
+	usedIX     bool
+	usedOther  bool
+
+	rules map[string]bool
+
+	// Media bookkeeping.
+	rtpToTwilio   int // RTP packets sent towards the Twilio side
+	rtpFromTwilio int // RTP packets from the Twilio side
+	rtpOther      int // RTP packets of a call with no Twilio side
+	rtpMaps       []rtpMap
+}
+
+func (c *CallState) addRule(rule string) {
+	c.Findings++
+	if c.rules == nil {
+		c.rules = map[string]bool{}
+	}
+	c.rules[rule] = true
+}
+
+// sipEnd describes the two ends of a SIP message as the rule set sees them.
+type sipEnd struct {
+	src, dst   netip.AddrPort
+	transport  string // "udp", "tcp", "tls"
+	ps, pd     ruleset.Peer
+	fromTwilio bool // the sender is a Twilio signalling address
+	toTwilio   bool // the receiver is a Twilio signalling address
+}
+
+// twilioPeer returns the Twilio end of the message, if any.
+func (e *sipEnd) twilioPeer() (netip.AddrPort, ruleset.Peer, bool) {
+	switch {
+	case e.toTwilio:
+		return e.dst, e.pd, true
+	case e.fromTwilio:
+		return e.src, e.ps, true
+	}
+	return netip.AddrPort{}, ruleset.Peer{}, false
+}
+
+// otherEnd returns the non-Twilio end of a message exchanged with Twilio.
+func (e *sipEnd) otherEnd() netip.AddrPort {
+	if e.toTwilio {
+		return e.src
+	}
+	return e.dst
+}
+
+func (in *inputAuditor) ends(src, dst netip.AddrPort, transport string) sipEnd {
+	e := sipEnd{src: src, dst: dst, transport: transport, ps: in.rs.Peer(src.Addr()), pd: in.rs.Peer(dst.Addr())}
+	e.fromTwilio = isSignalling(e.ps.Kind)
+	e.toTwilio = isSignalling(e.pd.Kind)
+	return e
+}
+
+// sipDatagram handles a UDP datagram on a SIP port.
+func (in *inputAuditor) sipDatagram(f *capture.Frame, b []byte, transport string) {
+	src := netip.AddrPortFrom(f.Src, f.SrcPort)
+	dst := netip.AddrPortFrom(f.Dst, f.DstPort)
+	in.sipMessage(b, src, dst, transport, f.Cut)
+}
+
+// tcpSIP adapts the input auditor to tcpstream.Handler.
+type tcpSIP inputAuditor
+
+// sipMessage parses and judges one SIP message. cut is true when the snap length removed
+// part of it.
+func (in *inputAuditor) sipMessage(b []byte, src, dst netip.AddrPort, transport string, cut bool) {
+	m := &in.msg
+	end := in.ends(src, dst, transport)
+	if err := m.Parse(b); err != nil {
+		if errors.Is(err, sip.ErrKeepAlive) {
+			return
+		}
+		in.malformed(end, b, err)
+		return
+	}
+	in.res.SIPMessages++
+	if cut {
+		in.finding(nil, ruleset.RuleCaptureTruncated, in.at(src, dst, transport),
+			"a SIP message was cut by the capture's snap length; the rest of it could not be judged",
+			fmt.Sprintf("%d of %d bytes captured", len(in.cur.Data), in.cur.Length), "snaplen")
+	}
+
+	c := in.callFor(m, &end)
+	in.judgeSignalling(c, m, &end)
+	in.judgeURIs(c, m, &end)
+	if c != nil {
+		in.ladder(c, m, &end)
+	}
+	if body := m.SDP(); len(body) > 0 {
+		in.judgeSDP(c, m, &end, body)
+	}
+}
+
+// malformed reports data on a SIP port that is not SIP.
+func (in *inputAuditor) malformed(e sipEnd, b []byte, err error) {
+	ev := printable(b, 60)
+	in.finding(nil, ruleset.RuleSIPMalformed, in.at(e.src, e.dst, e.transport),
+		"data on a SIP port is not a parseable SIP message: "+err.Error(), ev,
+		e.src.Addr().String()+">"+e.dst.String())
+}
+
+// printable returns up to n bytes of b with non-printable bytes replaced by '.'.
+func printable(b []byte, n int) string {
+	if len(b) > n {
+		b = b[:n]
+	}
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			c = '.'
+		}
+		out[i] = c
+	}
+	return string(out)
+}
+
+// callFor finds or creates the call of message m. A call exists once an INVITE of its
+// Call-ID was seen; messages of other Call-IDs are judged outside calls.
+func (in *inputAuditor) callFor(m *sip.Message, e *sipEnd) *CallState {
+	id := m.CallID()
+	if len(id) == 0 {
+		return nil
+	}
+	c := in.calls[string(id)]
+	if c == nil {
+		if !m.IsRequest() || !bytes.Equal(m.Method(), []byte("INVITE")) {
+			return nil
+		}
+		c = &CallState{Call: Call{CallID: string(id), Input: in.name, FirstPacket: in.cur.Number,
+			Direction: "unknown", Path: PathUnknown}, start: in.cur.Time}
+		c.Start = formatTime(in.cur.Time)
+		in.calls[c.CallID] = c
+		in.callOrder = append(in.callOrder, c)
+	}
+	c.SIPMessages++
+	c.end = in.cur.Time
+	// Path bookkeeping.
+	switch {
+	case e.ps.Kind == ruleset.PeerPublic || e.pd.Kind == ruleset.PeerPublic:
+		c.usedPublic = true
+	case e.ps.Kind == ruleset.PeerInterconnect || e.pd.Kind == ruleset.PeerInterconnect:
+		c.usedIX = true
+	default:
+		c.usedOther = true
+	}
+	if tp, peer, ok := e.twilioPeer(); ok {
+		// The gateway shown for the call: a public peer wins, since it is the leak.
+		if !c.twilio.IsValid() || (peer.Kind == ruleset.PeerPublic && c.twilioKind != ruleset.PeerPublic) {
+			c.twilio = tp.Addr()
+			c.twilioKind = peer.Kind
+			c.Gateway = tp.Addr().String()
+			if peer.Edge != nil {
+				c.Edge = peer.Edge.Name
+			}
+		}
+	}
+	if m.IsRequest() && bytes.Equal(m.Method(), []byte("INVITE")) && !c.hasInvite {
+		c.hasInvite = true
+		c.Transport = e.transport
+		c.RequestURI = string(m.RawRequestURI())
+		c.From = string(m.From().AddrSpec)
+		c.To = string(m.To().AddrSpec)
+		switch {
+		case e.toTwilio:
+			c.Direction = DirTermination
+			c.sbc = e.src.Addr()
+		case e.fromTwilio:
+			c.Direction = DirOrigination
+			c.sbc = e.dst.Addr()
+		case in.rs.Host(requestHost(m)).Kind != ruleset.HostNotTwilio:
+			c.Direction = DirTermination
+			c.sbc = e.src.Addr()
+		}
+		if c.sbc.IsValid() {
+			c.SBC = c.sbc.String()
+		}
+	}
+	if !m.IsRequest() {
+		method := m.CSeq().Method
+		code := m.StatusCode()
+		if bytes.Equal(method, []byte("INVITE")) && code >= 200 && !c.answered {
+			c.FinalStatus = code
+			if code < 300 {
+				c.answered = true
+			}
+		}
+	}
+	return c
+}
+
+// ladder keeps the message for the call's ladder diagram.
+func (in *inputAuditor) ladder(c *CallState, m *sip.Message, e *sipEnd) {
+	if len(c.Messages) >= in.a.cfg.MaxLadder {
+		return
+	}
+	msg := Message{
+		Packet:    in.cur.Number,
+		Time:      formatTime(in.cur.Time),
+		Src:       e.src.String(),
+		Dst:       e.dst.String(),
+		Transport: e.transport,
+		SDP:       len(m.SDP()) > 0,
+	}
+	if m.IsRequest() {
+		msg.Label = string(m.Method())
+	} else {
+		msg.Label = strconv.Itoa(m.StatusCode())
+		if r := m.Reason(); len(r) > 0 {
+			msg.Label += " " + string(r)
+		}
+	}
+	if cs := m.CSeq(); len(cs.Method) > 0 {
+		msg.CSeq = strconv.FormatUint(uint64(cs.Num), 10) + " " + string(cs.Method)
+	}
+	c.Messages = append(c.Messages, msg)
+}
+
+// finishCalls turns the followed dialogs into the result's calls.
+func (in *inputAuditor) finishCalls() {
+	for _, c := range in.callOrder {
+		switch {
+		case c.usedPublic:
+			c.Path = PathPublic
+		case c.usedIX:
+			// Legs of the same Call-ID with non-Twilio hosts (the SBC's own side, when a
+			// proxy keeps the Call-ID) do not make a call's Twilio path unknown.
+			c.Path = PathInterconnect
+		default:
+			c.Path = PathUnknown
+		}
+		if !c.end.IsZero() {
+			c.End = formatTime(c.end)
+		}
+		c.Rules = c.Rules[:0]
+		for r := range c.rules {
+			c.Rules = append(c.Rules, r)
+		}
+		sort.Strings(c.Rules)
+		in.res.Calls = append(in.res.Calls, c)
+	}
+}
+
+// requestHost returns the host of a request's Request-URI, or nil.
+func requestHost(m *sip.Message) []byte {
+	u, err := m.RequestURI()
+	if err != nil {
+		return nil
+	}
+	return u.Host
+}
+
+// eachURI calls fn with every URI of the message: Request-URI, To, From, Contact, Route,
+// Record-Route and P-Asserted-Identity.
+func eachURI(m *sip.Message, fn func(where string, u sip.URI)) {
+	if m.IsRequest() {
+		if u, err := m.RequestURI(); err == nil {
+			fn("Request-URI", u)
+		}
+	}
+	if na := m.To(); !na.IsZero() {
+		fn("To", na.URI)
+	}
+	if na := m.From(); !na.IsZero() {
+		fn("From", na.URI)
+	}
+	for _, na := range m.Contacts() {
+		fn("Contact", na.URI)
+	}
+	for _, na := range m.Routes() {
+		fn("Route", na.URI)
+	}
+	for _, na := range m.RecordRoutes() {
+		fn("Record-Route", na.URI)
+	}
+}
+
+// isSignalling reports whether a peer kind is a Twilio signalling address (an Interconnect
+// gateway or a public signalling /30).
+func isSignalling(k ruleset.PeerKind) bool {
+	return k == ruleset.PeerInterconnect || k == ruleset.PeerPublic
+}

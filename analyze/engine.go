@@ -1,0 +1,372 @@
+package analyze
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/ixaudit/ixaudit/analyze/media"
+	"github.com/ixaudit/ixaudit/analyze/ruleset"
+	"github.com/ixaudit/ixaudit/analyze/sdp"
+	"github.com/ixaudit/ixaudit/analyze/sip"
+	"github.com/ixaudit/ixaudit/capture"
+	"github.com/ixaudit/ixaudit/capture/tcpstream"
+)
+
+// Config is what an audit needs besides the captures.
+type Config struct {
+	Rules         *ruleset.RuleSet // the Twilio facts; ruleset.Default() when nil
+	SBCNets       []netip.Prefix   // --sbc-net: enables the *-off-interconnect rules
+	RequireSecure bool             // --require-secure: enables the *-insecure rules
+	// MaxLadder is how many SIP messages of a call are kept for ladder diagrams
+	// (default 200).
+	MaxLadder int
+	// OnFinding, when set, is called with each finding as it is found (live mode). It is
+	// called from the goroutine running Audit.
+	OnFinding func(Finding)
+}
+
+// Auditor audits captures with one configuration. Its Audit method may run concurrently
+// on different sources.
+type Auditor struct {
+	cfg Config
+}
+
+// New returns an Auditor for cfg.
+func New(cfg Config) *Auditor {
+	if cfg.Rules == nil {
+		cfg.Rules = ruleset.Default()
+	}
+	if cfg.MaxLadder <= 0 {
+		cfg.MaxLadder = 200
+	}
+	return &Auditor{cfg: cfg}
+}
+
+// Config returns the auditor's configuration.
+func (a *Auditor) Config() Config { return a.cfg }
+
+// InputResult is what one capture yielded. Merge results with Report.
+type InputResult struct {
+	Input       Input
+	SIPMessages int
+	Calls       []*CallState
+	Streams     []Stream
+	Findings    []Finding
+	PacketUse   map[string]int
+	Gaps        map[string]int
+	// Err is the error that ended reading early, if any (already reported as a finding).
+	Err error
+}
+
+// Packet uses: the keys of Summary.PacketUse.
+const (
+	useSIP      = "sip"
+	useRTP      = "rtp"
+	useRTCP     = "rtcp"
+	useSTUN     = "stun"
+	useDTLS     = "dtls"
+	useDNS      = "dns"
+	useFragment = "fragment"
+	useOther    = "other"
+	useNotSIP   = "not-sip" // data on a SIP port that is no SIP (reported as sip-malformed)
+)
+
+// Evidence-gap reasons that the analysis adds to capture.Gap's.
+const (
+	gapTLS          = "tls-content"
+	gapKernelDrops  = "kernel-drops"
+	gapSCTP         = "sctp"
+	gapCallsEvicted = "calls-evicted"
+)
+
+// expireEvery is how far packet time advances between sweeps of expiring state.
+const expireEvery = time.Second
+
+// Audit reads src to its end (or until ctx is done) and returns what it held. A capture
+// that ends inside a record, or is damaged, is audited up to the damage, which is reported
+// as a capture-truncated finding; the error is also kept in InputResult.Err. Audit returns
+// an error only when ctx was cancelled.
+func (a *Auditor) Audit(ctx context.Context, src capture.Source) (*InputResult, error) {
+	in := newInputAuditor(a, src.Name())
+	var err error
+	for n := 0; ; n++ {
+		if n&0xfff == 0 && ctx.Err() != nil {
+			err = ctx.Err()
+			break
+		}
+		p, rerr := src.ReadPacket()
+		if rerr != nil {
+			if rerr != io.EOF {
+				in.damaged(rerr)
+			}
+			break
+		}
+		in.packet(&p)
+	}
+	in.finish(src)
+	return in.res, err
+}
+
+// inputAuditor is the state of one input's audit. It is used by one goroutine.
+type inputAuditor struct {
+	a    *Auditor
+	rs   *ruleset.RuleSet
+	name string
+	res  *InputResult
+
+	dec    capture.Decoder
+	frame  capture.Frame
+	defrag *capture.Defragmenter
+	tcp    *tcpstream.Assembler
+	tls    map[flowPair]bool // TCP flows on SIP ports seen to carry TLS
+	// sipFlows are TCP flows on other ports found to carry SIP by their content.
+	sipFlows map[flowPair]bool
+
+	msg     sip.Message
+	sdp     sdp.Session
+	tracker *media.Tracker
+
+	calls     map[string]*CallState
+	callOrder []*CallState
+	media     map[netip.AddrPort]mediaRef // announced media endpoints
+	flowCall  map[flowPair]*flowInfo      // cache: media flow → call
+	mediaGen  uint32                      // bumped whenever SDP announces endpoints
+
+	curFlow *flowInfo      // the media flow being added to the tracker
+	evicted []streamRecord // streams the tracker has let go
+
+	lastPacket int
+	now        time.Time // latest packet time
+	swept      time.Time // packet time of the last expiry sweep
+	cur        *capture.Packet
+	seen       map[string]bool // finding dedup: call + rule + key
+}
+
+// flowPair is an ordered pair of transport endpoints.
+type flowPair struct{ src, dst netip.AddrPort }
+
+func newInputAuditor(a *Auditor, name string) *inputAuditor {
+	in := &inputAuditor{
+		a:        a,
+		rs:       a.cfg.Rules,
+		name:     name,
+		res:      &InputResult{Input: Input{Name: name}, PacketUse: map[string]int{}, Gaps: map[string]int{}},
+		tls:      map[flowPair]bool{},
+		sipFlows: map[flowPair]bool{},
+		calls:    map[string]*CallState{},
+		media:    map[netip.AddrPort]mediaRef{},
+		flowCall: map[flowPair]*flowInfo{},
+		seen:     map[string]bool{},
+	}
+	in.tracker = media.NewTracker(media.TrackerConfig{
+		OnNew:   in.newStream,
+		OnEvict: func(st *media.Stream) { in.evicted = append(in.evicted, in.streamRecord(st)) },
+	})
+	in.defrag = capture.NewDefragmenter(capture.DefragConfig{})
+	in.tcp = tcpstream.New(tcpstream.Config{}, sip.Frame, (*tcpSIP)(in))
+	return in
+}
+
+// packet judges one packet.
+func (in *inputAuditor) packet(p *capture.Packet) {
+	in.cur = p
+	in.res.Input.Packets++
+	in.lastPacket = p.Number
+	if p.Time.After(in.now) {
+		in.now = p.Time
+		if in.now.Sub(in.swept) >= expireEvery {
+			in.expire()
+		}
+	}
+	f := &in.frame
+	if g := in.dec.Decode(p, f); g != capture.GapNone {
+		in.res.Gaps[g.String()]++
+		return
+	}
+	if f.Fragment.Is {
+		// Counted by the defragmenter's statistics at the end, whatever becomes of it.
+		// A reassembled tunnel may hold a fragment of its own: give it back.
+		for f.Fragment.Is {
+			if !in.defrag.Add(f, p.Time) {
+				return
+			}
+		}
+		in.transport(f, true)
+		return
+	}
+	in.transport(f, false)
+}
+
+// transport dispatches a decoded datagram by protocol. reassembled is true when the
+// packet is the last fragment of a datagram; its use is then counted as "fragment".
+func (in *inputAuditor) transport(f *capture.Frame, reassembled bool) {
+	use := ""
+	switch f.Proto {
+	case capture.ProtoUDP:
+		use = in.udp(f)
+	case capture.ProtoTCP:
+		if reassembled {
+			// A fragmented TCP segment is rare; it is still fed to the stream, but the
+			// segment accounting of the assembler would count it a second time.
+			in.tcpSegment(f, false)
+		} else {
+			in.tcpSegment(f, true)
+		}
+		return
+	case capture.ProtoSCTP:
+		use = "gap:" + gapSCTP
+	default:
+		use = useOther
+	}
+	if reassembled {
+		return
+	}
+	if len(use) > 4 && use[:4] == "gap:" {
+		in.res.Gaps[use[4:]]++
+		return
+	}
+	in.res.PacketUse[use]++
+}
+
+// isSIPPort reports whether port is one SIP is usually carried on.
+func isSIPPort(port uint16) bool {
+	return port == 5060 || port == 5061 || port == 5080 || port == 5062
+}
+
+// udp judges a UDP datagram and returns the packet use.
+func (in *inputAuditor) udp(f *capture.Frame) string {
+	b := f.Payload
+	switch {
+	case f.SrcPort == 53 || f.DstPort == 53 || f.SrcPort == 5353 || f.DstPort == 5353:
+		if in.dnsPacket(f) {
+			return useDNS
+		}
+		return useOther
+	case isSIPPort(f.SrcPort) || isSIPPort(f.DstPort) || in.twilioSignalling(f) || sip.LooksLikeSIP(b):
+		if isKeepAlive(b) {
+			return useSIP
+		}
+		if media.IsSTUN(b) {
+			return useSTUN
+		}
+		if isSIPPort(f.SrcPort) || isSIPPort(f.DstPort) || sip.LooksLikeSIP(b) {
+			in.sipDatagram(f, b, "udp")
+			return useSIP
+		}
+	}
+	return in.mediaPacket(f)
+}
+
+// twilioSignalling reports whether either end of f is a Twilio signalling address (SIP
+// on a port other than the usual ones is still SIP when it goes to Twilio).
+func (in *inputAuditor) twilioSignalling(f *capture.Frame) bool {
+	return isSignalling(in.rs.Peer(f.Src).Kind) || isSignalling(in.rs.Peer(f.Dst).Kind)
+}
+
+// isKeepAlive reports whether b is a SIP keep-alive (CRLF or double CRLF, RFC 5626).
+func isKeepAlive(b []byte) bool {
+	if len(b) == 0 || len(b) > 4 {
+		return false
+	}
+	for _, c := range b {
+		if c != '\r' && c != '\n' && c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// tcpSegment judges a TCP segment. count is false when the packet has already been
+// counted (a reassembled IP datagram).
+func (in *inputAuditor) tcpSegment(f *capture.Frame, count bool) {
+	key := flowPair{netip.AddrPortFrom(f.Src, f.SrcPort), netip.AddrPortFrom(f.Dst, f.DstPort)}
+	rev := flowPair{key.dst, key.src}
+	if in.tls[key] || in.tls[rev] || (len(f.Payload) > 0 && (isSIPPort(f.DstPort) || isSIPPort(f.SrcPort)) && isTLSRecord(f.Payload)) {
+		in.tlsSegment(f, key)
+		if count {
+			in.res.Gaps[gapTLS]++
+		}
+		if f.TCPFlags&(capture.TCPFin|capture.TCPRst) != 0 {
+			delete(in.tls, key)
+			delete(in.tls, rev)
+		}
+		return
+	}
+	sipFlow := isSIPPort(f.SrcPort) || isSIPPort(f.DstPort) || in.twilioSignalling(f) || in.sipFlows[key] || in.sipFlows[rev]
+	if !sipFlow && len(f.Payload) > 0 && sip.LooksLikeSIP(f.Payload) {
+		// SIP on an unusual port, found by its content: follow the connection from here.
+		if len(in.sipFlows) >= maxTLSFlows {
+			clear(in.sipFlows)
+		}
+		in.sipFlows[key] = true
+		sipFlow = true
+	}
+	if sipFlow {
+		if count {
+			in.tcp.Segment(in.cur.Number, in.cur.Time, f)
+		}
+		return
+	}
+	if count {
+		in.res.PacketUse[useOther]++
+	}
+}
+
+// damaged records that reading stopped early.
+func (in *inputAuditor) damaged(err error) {
+	in.res.Err = err
+	in.res.Input.Truncated = true
+	what := "the capture is damaged"
+	if errors.Is(err, capture.ErrTruncated) {
+		what = "the capture ends inside a record"
+	}
+	in.finding(nil, "capture-truncated", findingAt{packet: in.lastPacket, time: in.now},
+		fmt.Sprintf("%s after packet %d; everything before it was audited", what, in.lastPacket),
+		err.Error(), "capture-truncated|"+what)
+}
+
+// expire sweeps state that has timed out in packet time.
+func (in *inputAuditor) expire() {
+	in.swept = in.now
+	in.defrag.Expire(in.now)
+	in.tcp.Expire(in.now)
+}
+
+// finish flushes all state at the end of the input and fills in the result.
+func (in *inputAuditor) finish(src capture.Source) {
+	in.defrag.Flush()
+	in.tcp.Flush()
+	ds := in.defrag.Stats()
+	in.res.PacketUse[useFragment] += ds.FragmentsUsed + ds.FragmentsDuplicate
+	addGap(in.res.Gaps, capture.GapFragmentsIncomplete.String(), ds.FragmentsIncomplete)
+	addGap(in.res.Gaps, capture.GapFragmentsEvicted.String(), ds.FragmentsEvicted)
+	addGap(in.res.Gaps, capture.GapMalformed.String(), ds.FragmentsDropped)
+	ts := in.tcp.Stats()
+	in.res.PacketUse[useSIP] += ts.Used + ts.Retransmitted
+	in.res.PacketUse[useNotSIP] += ts.Unframed
+	addGap(in.res.Gaps, capture.GapTCPGap.String(), ts.Gap)
+	addGap(in.res.Gaps, capture.GapTCPEvicted.String(), ts.Evicted)
+	for _, lt := range src.LinkTypes() {
+		in.res.Input.LinkTypes = append(in.res.Input.LinkTypes, lt.String())
+	}
+	if d, ok := src.(capture.DropCounter); ok && d.Drops() > 0 {
+		in.res.Gaps[gapKernelDrops] += int(d.Drops())
+	}
+	in.finishMedia()
+	in.finishCalls()
+	for k, v := range in.res.PacketUse {
+		if v == 0 {
+			delete(in.res.PacketUse, k)
+		}
+	}
+}
+
+func addGap(m map[string]int, reason string, n int) {
+	if n > 0 {
+		m[reason] += n
+	}
+}

@@ -1,0 +1,72 @@
+package analyze
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/ixaudit/ixaudit/analyze/ruleset"
+)
+
+// findingAt is where a finding was seen.
+type findingAt struct {
+	packet    int
+	time      time.Time
+	src, dst  netip.AddrPort
+	transport string
+}
+
+// at returns the position of the current packet with the given endpoints.
+func (in *inputAuditor) at(src, dst netip.AddrPort, transport string) findingAt {
+	return findingAt{packet: in.cur.Number, time: in.cur.Time, src: src, dst: dst, transport: transport}
+}
+
+// finding records that rule fired, once per call (or, outside calls, once per input) and
+// key. key holds the call-independent evidence (peer, host, parameter) and becomes the
+// finding's baseline key together with the rule.
+func (in *inputAuditor) finding(c *CallState, rule string, at findingAt, message, evidence, key string) {
+	sev := in.rs.Severity(rule)
+	if sev == "" {
+		sev = ruleset.SeverityError
+	}
+	id := ""
+	if c != nil {
+		id = c.CallID
+	}
+	dedup := id + "\x00" + rule + "\x00" + key
+	if in.seen[dedup] {
+		return
+	}
+	in.seen[dedup] = true
+	f := Finding{
+		Rule:      rule,
+		Severity:  Severity(sev),
+		CallID:    id,
+		Input:     in.name,
+		Packet:    at.packet,
+		Transport: at.transport,
+		Message:   message,
+		Evidence:  evidence,
+		Key:       rule + "|" + key,
+	}
+	if !at.time.IsZero() {
+		f.Time = formatTime(at.time)
+	}
+	if at.src.IsValid() {
+		f.Src = at.src.String()
+	}
+	if at.dst.IsValid() {
+		f.Dst = at.dst.String()
+	}
+	in.res.Findings = append(in.res.Findings, f)
+	if c != nil {
+		c.addRule(rule)
+	}
+	if in.a.cfg.OnFinding != nil {
+		in.a.cfg.OnFinding(f)
+	}
+}
+
+// formatTime renders packet time as RFC 3339 with microseconds, in UTC.
+func formatTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+}

@@ -1,0 +1,358 @@
+package analyze
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+
+	"github.com/ixaudit/ixaudit/analyze/media"
+	"github.com/ixaudit/ixaudit/analyze/ruleset"
+	"github.com/ixaudit/ixaudit/analyze/sip"
+	"github.com/ixaudit/ixaudit/capture"
+)
+
+// mediaSide says which end of a call announced a media endpoint.
+type mediaSide uint8
+
+const (
+	sideUnknown mediaSide = iota // SDP between two non-Twilio hosts
+	sideTwilio                   // SDP sent by a Twilio gateway
+	sideSBC                      // SDP sent to a Twilio gateway
+)
+
+// mediaRef ties an announced media endpoint to its call.
+type mediaRef struct {
+	call *CallState
+	side mediaSide
+}
+
+// flowInfo is the cached attribution of a media flow (one direction, src → dst).
+type flowInfo struct {
+	call *CallState
+	// twilioIsSrc / twilioIsDst say which end is the Twilio side, when known.
+	twilioIsSrc, twilioIsDst bool
+	gen                      uint32 // in.mediaGen when a nil call was cached
+	judged                   bool
+}
+
+// maxFlowCache bounds the media flow cache; it is cleared when full.
+const maxFlowCache = 1 << 16
+
+// judgeSDP applies the SDP rules and records the media endpoints the SDP announces.
+func (in *inputAuditor) judgeSDP(c *CallState, m *sip.Message, e *sipEnd, body []byte) {
+	s := &in.sdp
+	if err := s.Parse(body); err != nil {
+		return
+	}
+	side := sideUnknown
+	switch {
+	case e.fromTwilio:
+		side = sideTwilio
+	case e.toTwilio:
+		side = sideSBC
+	}
+	at := in.at(e.src, e.dst, e.transport)
+	for i := range s.Media {
+		md := &s.Media[i]
+		addr := md.Addr(s)
+		port := md.Port
+		if port == 0 {
+			continue // a declined stream
+		}
+		if side == sideTwilio {
+			if addr.IsValid() && !addr.IsUnspecified() && !in.rs.InMediaRange(addr) {
+				in.finding(c, ruleset.RuleSDPAddressOutsideRange, at,
+					fmt.Sprintf("Twilio's SDP announces media address %s, outside Twilio's media range", addr),
+					"c=IN IP4 "+addr.String(), addr.String())
+			}
+			if !in.rs.MediaPortOK(port) {
+				in.finding(c, ruleset.RuleSDPPortOutsideRange, at,
+					fmt.Sprintf("Twilio's SDP announces media port %d, outside Twilio's media ports", port),
+					fmt.Sprintf("m=%s %d", md.Type, port), strconv.Itoa(int(port)))
+			}
+		}
+		if in.a.cfg.RequireSecure && side != sideUnknown && c != nil && bytes.EqualFold(md.Type, []byte("audio")) {
+			in.judgeCrypto(c, at, md)
+		}
+		if c == nil || !addr.IsValid() || addr.IsUnspecified() {
+			continue
+		}
+		ref := mediaRef{call: c, side: side}
+		in.media[netip.AddrPortFrom(addr, port)] = ref
+		if !md.RTCPMux {
+			rtcp := netip.AddrPortFrom(addr, port+1)
+			if md.RTCP.Present && md.RTCP.Port != 0 {
+				rtcp = netip.AddrPortFrom(addr, md.RTCP.Port)
+				if md.RTCP.Addr.IsValid() {
+					rtcp = netip.AddrPortFrom(md.RTCP.Addr, md.RTCP.Port)
+				}
+			}
+			in.media[rtcp] = ref
+		}
+		c.MediaStreams++
+		for _, rm := range md.RTPMaps {
+			c.addRTPMap(rm.PayloadType, string(rm.Encoding), int(rm.ClockRate))
+		}
+	}
+	in.mediaGen++
+}
+
+// judgeCrypto applies media-insecure to one media section.
+func (in *inputAuditor) judgeCrypto(c *CallState, at findingAt, md *sdpMedia) {
+	proto := string(md.Proto)
+	if !bytes.Contains(bytes.ToUpper(md.Proto), []byte("SAVP")) {
+		in.finding(c, ruleset.RuleMediaInsecure, at,
+			"the SDP offers unencrypted RTP while the trunk requires Secure Trunking (SRTP)",
+			"m=audio "+strconv.Itoa(int(md.Port))+" "+proto, "proto="+proto)
+		return
+	}
+	for _, cr := range md.Crypto {
+		if in.rs.SuiteAccepted(cr.Suite) {
+			return
+		}
+	}
+	in.finding(c, ruleset.RuleMediaInsecure, at,
+		"the SDP has no a=crypto line with a suite Twilio accepts (AES_CM_128_HMAC_SHA1_80 or _32)",
+		"m=audio "+strconv.Itoa(int(md.Port))+" "+proto+" without an accepted a=crypto", "no-crypto")
+}
+
+// mediaPacket judges a UDP datagram that is not SIP or DNS and returns its use.
+func (in *inputAuditor) mediaPacket(f *capture.Frame) string {
+	b := f.Payload
+	kind := media.Classify(b)
+	switch kind {
+	case media.KindSTUN:
+		return useSTUN
+	case media.KindDTLS:
+		return useDTLS
+	case media.KindRTP, media.KindRTCP:
+	default:
+		return useOther
+	}
+	src := netip.AddrPortFrom(f.Src, f.SrcPort)
+	dst := netip.AddrPortFrom(f.Dst, f.DstPort)
+	fi := in.flow(src, dst)
+	if fi.call == nil && !in.rs.InMediaRange(f.Src) && !in.rs.InMediaRange(f.Dst) {
+		// RTP-looking UDP that no SDP announced and that does not touch Twilio's media
+		// range: the RTP heuristic gives false positives, so it is not called media.
+		return useOther
+	}
+	if !fi.judged && fi.call != nil {
+		fi.judged = true
+		in.judgeMediaFlow(fi, src, dst)
+	}
+	if kind == media.KindRTCP {
+		in.tracker.AddRTCP(src, dst, b, in.cur.Time, in.cur.Number, nil)
+		return useRTCP
+	}
+	in.curFlow = fi
+	s := in.tracker.AddRTP(src, dst, b, in.cur.Time, in.cur.Number)
+	if s == nil {
+		return useOther
+	}
+	if c := fi.call; c != nil {
+		switch {
+		case fi.twilioIsDst:
+			c.rtpToTwilio++
+		case fi.twilioIsSrc:
+			c.rtpFromTwilio++
+		default:
+			c.rtpOther++
+		}
+	}
+	return useRTP
+}
+
+// flow returns the cached attribution of a media flow, resolving it on first sight (and
+// again after new SDP when it was not attributed).
+func (in *inputAuditor) flow(src, dst netip.AddrPort) *flowInfo {
+	key := flowPair{src, dst}
+	fi, ok := in.flowCall[key]
+	if ok && (fi.call != nil || fi.gen == in.mediaGen) {
+		return fi
+	}
+	if !ok {
+		if len(in.flowCall) >= maxFlowCache {
+			clear(in.flowCall)
+		}
+		fi = &flowInfo{}
+		in.flowCall[key] = fi
+	}
+	fi.gen = in.mediaGen
+	rd, okd := in.media[dst]
+	rs, oks := in.media[src]
+	switch {
+	case okd && oks && rd.call == rs.call:
+		fi.call = rd.call
+		fi.twilioIsDst = rd.side == sideTwilio
+		fi.twilioIsSrc = rs.side == sideTwilio
+	case okd:
+		fi.call = rd.call
+		fi.twilioIsDst = rd.side == sideTwilio
+		fi.twilioIsSrc = rd.side == sideSBC
+	case oks:
+		fi.call = rs.call
+		fi.twilioIsSrc = rs.side == sideTwilio
+		fi.twilioIsDst = rs.side == sideSBC
+	}
+	return fi
+}
+
+// judgeMediaFlow applies the media-path rules to the first packet of a flow of a call.
+func (in *inputAuditor) judgeMediaFlow(fi *flowInfo, src, dst netip.AddrPort) {
+	c := fi.call
+	at := in.at(src, dst, "udp")
+	var tw, sbc netip.AddrPort
+	switch {
+	case fi.twilioIsSrc:
+		tw, sbc = src, dst
+	case fi.twilioIsDst:
+		tw, sbc = dst, src
+	default:
+		return // not a Twilio call, or neither side known
+	}
+	// media-unannounced: an end of the flow that no SDP of the call announced.
+	for _, ep := range [2]netip.AddrPort{src, dst} {
+		if r, ok := in.media[ep]; !ok || r.call != c {
+			in.finding(c, ruleset.RuleMediaUnannounced, at,
+				fmt.Sprintf("RTP of the call flows from/to %s, which no SDP of the call announced", ep),
+				"unannounced media endpoint "+ep.String(), ep.String())
+		}
+	}
+	if !in.rs.InMediaRange(tw.Addr()) {
+		in.finding(c, ruleset.RuleMediaAddressOutsideRange, at,
+			fmt.Sprintf("media of the call flows to/from Twilio-side address %s, outside Twilio's media range", tw.Addr()),
+			"Twilio-side media address "+tw.String(), tw.Addr().String())
+	}
+	if !in.rs.MediaPortOK(tw.Port()) {
+		in.finding(c, ruleset.RuleMediaPortOutsideRange, at,
+			fmt.Sprintf("media of the call uses Twilio-side port %d, outside Twilio's media ports", tw.Port()),
+			"Twilio-side media port "+tw.String(), strconv.Itoa(int(tw.Port())))
+	}
+	if len(in.a.cfg.SBCNets) > 0 && !in.inSBCNets(sbc.Addr()) {
+		in.finding(c, ruleset.RuleMediaOffInterconnect, at,
+			fmt.Sprintf("media of the call uses SBC address %s, outside --sbc-net", sbc.Addr()),
+			"SBC media address "+sbc.String(), sbc.Addr().String())
+	}
+}
+
+// finishMedia turns the tracked streams into the result's streams and applies the
+// per-call media rules that need the whole capture (media-one-way).
+func (in *inputAuditor) finishMedia() {
+	for _, st := range in.tracker.Streams() {
+		in.evicted = append(in.evicted, in.streamRecord(st))
+	}
+	for _, sr := range in.evicted {
+		s := &sr.stats
+		out := Stream{
+			Src:          s.Src.String(),
+			Dst:          s.Dst.String(),
+			SSRC:         fmt.Sprintf("0x%08X", s.SSRC),
+			Input:        in.name,
+			Packets:      s.Packets,
+			Bytes:        s.Bytes,
+			Lost:         s.Lost,
+			Duplicates:   s.Duplicates,
+			OutOfOrder:   s.OutOfOrder,
+			JitterMeanMs: round3(s.MeanJitterMs),
+			JitterMaxMs:  round3(s.MaxJitterMs),
+			MaxDeltaMs:   round3(s.MaxDeltaMs),
+			Codec:        s.Codec,
+			MOS:          round2(s.MOS),
+			FirstPacket:  s.FirstPacket,
+			Start:        formatTime(s.Start),
+			End:          formatTime(s.End),
+		}
+		for _, pt := range s.PayloadTypes {
+			out.PayloadTypes = append(out.PayloadTypes, int(pt))
+		}
+		if sr.call != nil {
+			out.CallID = sr.call.CallID
+			out.Announced = true
+		}
+		if s.HasRemote {
+			lost := s.Remote.CumLost
+			out.RTCPLost = &lost
+			if s.Remote.JitterMs > 0 {
+				j := round3(s.Remote.JitterMs)
+				out.RTCPJitterMs = &j
+			}
+		}
+		in.res.Streams = append(in.res.Streams, out)
+	}
+	sort.SliceStable(in.res.Streams, func(i, j int) bool {
+		a, b := &in.res.Streams[i], &in.res.Streams[j]
+		if a.FirstPacket != b.FirstPacket {
+			return a.FirstPacket < b.FirstPacket
+		}
+		return a.SSRC < b.SSRC
+	})
+	for _, c := range in.callOrder {
+		if !c.answered || c.twilio == (netip.Addr{}) {
+			continue
+		}
+		to, from := c.rtpToTwilio, c.rtpFromTwilio
+		if (to == 0) == (from == 0) {
+			continue
+		}
+		dir := "from the SBC to Twilio"
+		if to == 0 {
+			dir = "from Twilio to the SBC"
+		}
+		in.finding(c, ruleset.RuleMediaOneWay, findingAt{packet: c.FirstPacket, time: c.start},
+			"the call was answered but its media flowed "+dir+" only",
+			fmt.Sprintf("%d RTP packets to Twilio, %d from Twilio", to, from), "one-way")
+	}
+}
+
+func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
+func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
+
+// streamRecord is what is kept of a stream once it ends (or the input does).
+type streamRecord struct {
+	stats media.Stats
+	call  *CallState
+}
+
+func (in *inputAuditor) streamRecord(st *media.Stream) streamRecord {
+	sr := streamRecord{stats: st.Stats()}
+	if fi, ok := in.flowCall[flowPair{st.Src(), st.Dst()}]; ok {
+		sr.call = fi.call
+	}
+	return sr
+}
+
+// newStream is called by the tracker for each new stream: it gives the stream the codecs
+// the call's SDP mapped.
+func (in *inputAuditor) newStream(st *media.Stream) {
+	if in.curFlow == nil || in.curFlow.call == nil {
+		return
+	}
+	for _, rm := range in.curFlow.call.rtpMaps {
+		st.SetRTPMap(rm.pt, rm.encoding, rm.hz)
+	}
+}
+
+// rtpMap is an a=rtpmap of a call's SDP.
+type rtpMap struct {
+	pt       uint8
+	encoding string
+	hz       int
+}
+
+// maxRTPMaps bounds the rtpmaps kept per call.
+const maxRTPMaps = 16
+
+func (c *CallState) addRTPMap(pt uint8, encoding string, hz int) {
+	for i := range c.rtpMaps {
+		if c.rtpMaps[i].pt == pt {
+			c.rtpMaps[i] = rtpMap{pt, encoding, hz}
+			return
+		}
+	}
+	if len(c.rtpMaps) < maxRTPMaps {
+		c.rtpMaps = append(c.rtpMaps, rtpMap{pt, encoding, hz})
+	}
+}

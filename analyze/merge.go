@@ -1,0 +1,113 @@
+package analyze
+
+import "github.com/ixaudit/ixaudit/analyze/ruleset"
+
+// ReportVersion is the version of the JSON report's shape.
+const ReportVersion = 1
+
+// Report merges the results of the inputs, in the order given, into one report. Calls
+// that appear in several inputs (a call that spans rotated capture files) are merged by
+// Call-ID: the first input's record is kept, counts are added, and the worst path wins.
+// The verdict is not decided here: call Decide.
+func (a *Auditor) Report(tool Tool, results []*InputResult) *Report {
+	rs := a.cfg.Rules
+	r := &Report{
+		Version:  ReportVersion,
+		Tool:     tool,
+		Rules:    RulesInfo{Source: rs.Source(), SHA256: rs.SHA256(), Version: rs.Version(), Date: rs.FactsRead()},
+		Inputs:   []Input{},
+		Calls:    []Call{},
+		Streams:  []Stream{},
+		Findings: []Finding{},
+	}
+	s := &r.Summary
+	s.CallsByPath = map[Path]int{PathInterconnect: 0, PathPublic: 0, PathUnknown: 0}
+	s.CallsByEdge = map[string]int{}
+	s.EvidenceGaps = map[string]int{}
+	s.PacketUse = map[string]int{}
+	order := map[string]int{}
+	byID := map[string]int{}
+	for i, res := range results {
+		if res == nil {
+			continue
+		}
+		order[res.Input.Name] = i
+		r.Inputs = append(r.Inputs, res.Input)
+		s.Packets += res.Input.Packets
+		s.SIPMessages += res.SIPMessages
+		for k, v := range res.PacketUse {
+			s.PacketUse[k] += v
+		}
+		for k, v := range res.Gaps {
+			s.EvidenceGaps[k] += v
+		}
+		for _, c := range res.Calls {
+			if j, ok := byID[c.CallID]; ok {
+				mergeCall(&r.Calls[j], &c.Call)
+				continue
+			}
+			byID[c.CallID] = len(r.Calls)
+			r.Calls = append(r.Calls, c.Call)
+		}
+		r.Streams = append(r.Streams, res.Streams...)
+		r.Findings = append(r.Findings, res.Findings...)
+	}
+	for i := range r.Calls {
+		c := &r.Calls[i]
+		s.CallsByPath[c.Path]++
+		if c.Edge != "" {
+			s.CallsByEdge[c.Edge]++
+		}
+	}
+	s.Calls = len(r.Calls)
+	s.RTPStreams = len(r.Streams)
+	sortFindings(r.Findings, order)
+	return r
+}
+
+// mergeCall adds a later input's record of a call to the first one.
+func mergeCall(dst, src *Call) {
+	dst.SIPMessages += src.SIPMessages
+	dst.Findings += src.Findings
+	dst.MediaStreams += src.MediaStreams
+	if pathRank(src.Path) > pathRank(dst.Path) {
+		dst.Path, dst.Edge, dst.Gateway = src.Path, src.Edge, src.Gateway
+	}
+	if src.FinalStatus != 0 && (dst.FinalStatus == 0 || dst.FinalStatus >= 300) {
+		dst.FinalStatus = src.FinalStatus
+	}
+	if src.End > dst.End {
+		dst.End = src.End
+	}
+	seen := map[string]bool{}
+	for _, r := range dst.Rules {
+		seen[r] = true
+	}
+	for _, r := range src.Rules {
+		if !seen[r] {
+			dst.Rules = append(dst.Rules, r)
+		}
+	}
+	dst.Messages = append(dst.Messages, src.Messages...)
+}
+
+// pathRank orders paths as the path rule combines them: any public signalling makes a
+// call public; otherwise any Interconnect signalling makes it interconnect.
+func pathRank(p Path) int {
+	switch p {
+	case PathPublic:
+		return 2
+	case PathInterconnect:
+		return 1
+	}
+	return 0
+}
+
+// RuleIDs lists the rule catalogue of a rule set, in contract order.
+func RuleIDs(rs *ruleset.RuleSet) []string {
+	var ids []string
+	for _, r := range rs.Rules() {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}

@@ -9,15 +9,23 @@ import (
 	"text/tabwriter"
 )
 
+// header opens the canonical form.
+const header = `# ixaudit rule set: the Twilio facts ixaudit checks traffic against.
+# Save this, edit it, and use it with ` + "`ixaudit audit --rules FILE`" + `. One directive a line;
+# '#' starts a comment; values with blanks are double-quoted. Interconnect edges have
+# gateways= and names ending in -ix; public edges have signalling= CIDRs. Anything broken,
+# unknown or given twice is refused with its line number. Rules without a severity line keep
+# their default.
+
+`
+
 // WriteTo writes the rule set in canonical form: the same directives Parse reads, in a fixed
 // order, with every rule's severity and comments that explain them. Parse reads it back to an
 // equal RuleSet, so a user can save it, edit it and load it with --rules. The output depends
 // only on the facts, not on where they were read from.
 func (rs *RuleSet) WriteTo(w io.Writer) (int64, error) {
 	var b bytes.Buffer
-	b.WriteString("# ixaudit rule set: the Twilio facts ixaudit checks traffic against.\n")
-	b.WriteString("# Edit and load with `ixaudit audit --rules FILE`. Format: one directive a line, '#' starts\n")
-	b.WriteString("# a comment; see the embedded twilio.rules for what each line means.\n\n")
+	b.WriteString(header)
 	fmt.Fprintf(&b, "ruleset %s\nfacts-read %s\ndomain %s\n", rs.version, rs.factsRead, rs.domain)
 
 	if len(rs.sources) > 0 {

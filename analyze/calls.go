@@ -81,34 +81,38 @@ func (in *inputAuditor) ends(src, dst netip.AddrPort, transport string) sipEnd {
 	return e
 }
 
-// sipDatagram handles a UDP datagram on a SIP port.
-func (in *inputAuditor) sipDatagram(f *capture.Frame, b []byte, transport string) {
+// sipDatagram handles a UDP datagram on a SIP port. It returns false when the datagram
+// could not be judged because the snap length cut it before it could be parsed.
+func (in *inputAuditor) sipDatagram(f *capture.Frame, b []byte, transport string) bool {
 	src := netip.AddrPortFrom(f.Src, f.SrcPort)
 	dst := netip.AddrPortFrom(f.Dst, f.DstPort)
-	in.sipMessage(b, src, dst, transport, f.Cut)
+	return in.sipMessage(b, src, dst, transport, f.Cut)
 }
 
 // tcpSIP adapts the input auditor to tcpstream.Handler.
 type tcpSIP inputAuditor
 
 // sipMessage parses and judges one SIP message. cut is true when the snap length removed
-// part of it.
-func (in *inputAuditor) sipMessage(b []byte, src, dst netip.AddrPort, transport string, cut bool) {
+// part of it. It returns false when a cut message could not be parsed at all.
+func (in *inputAuditor) sipMessage(b []byte, src, dst netip.AddrPort, transport string, cut bool) bool {
 	m := &in.msg
 	end := in.ends(src, dst, transport)
-	if err := m.Parse(b); err != nil {
-		if errors.Is(err, sip.ErrKeepAlive) {
-			return
-		}
-		in.malformed(end, b, err)
-		return
-	}
-	in.res.SIPMessages++
 	if cut {
 		in.finding(nil, ruleset.RuleCaptureTruncated, in.at(src, dst, transport),
-			"a SIP message was cut by the capture's snap length; the rest of it could not be judged",
+			"a SIP packet was cut by the capture's snap length; what was cut could not be judged",
 			fmt.Sprintf("%d of %d bytes captured", len(in.cur.Data), in.cur.Length), "snaplen")
 	}
+	if err := m.Parse(b); err != nil {
+		if errors.Is(err, sip.ErrKeepAlive) {
+			return true
+		}
+		if cut {
+			return false // not malformed: cut short by the capture, and reported as such
+		}
+		in.malformed(end, b, err)
+		return true
+	}
+	in.res.SIPMessages++
 
 	c := in.callFor(m, &end)
 	in.judgeSignalling(c, m, &end)
@@ -119,6 +123,7 @@ func (in *inputAuditor) sipMessage(b []byte, src, dst netip.AddrPort, transport 
 	if body := m.SDP(); len(body) > 0 {
 		in.judgeSDP(c, m, &end, body)
 	}
+	return true
 }
 
 // malformed reports data on a SIP port that is not SIP.

@@ -254,7 +254,9 @@ func (in *inputAuditor) udp(f *capture.Frame) string {
 			return useSTUN
 		}
 		if isSIPPort(f.SrcPort) || isSIPPort(f.DstPort) || sip.LooksLikeSIP(b) {
-			in.sipDatagram(f, b, "udp")
+			if !in.sipDatagram(f, b, "udp") {
+				return "gap:" + capture.GapSnapLen.String()
+			}
 			return useSIP
 		}
 	}

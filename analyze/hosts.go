@@ -58,7 +58,7 @@ func (in *inputAuditor) dnsPacket(f *capture.Frame) bool {
 	}
 	for _, a := range m.answers {
 		h := in.rs.Host([]byte(a.name))
-		if h.Kind != ruleset.HostIXTermination || h.Edge == nil {
+		if h.Kind != ruleset.HostIXTermination || h.Edge == nil || h.Unknown {
 			continue
 		}
 		if p := in.rs.Peer(a.addr); p.Kind != ruleset.PeerInterconnect {

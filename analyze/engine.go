@@ -72,6 +72,7 @@ const (
 	useDNS      = "dns"
 	useFragment = "fragment"
 	useOther    = "other"
+	useHEP      = "hep"     // HEP packets whose SIP was judged
 	useNotSIP   = "not-sip" // data on a SIP port that is no SIP (reported as sip-malformed)
 )
 
@@ -127,6 +128,8 @@ type inputAuditor struct {
 	sipFlows map[flowPair]bool
 
 	msg     sip.Message
+	wsBuf   []byte             // unmasked WebSocket payload
+	sctp    map[sctpKey][]byte // SCTP user messages being reassembled
 	sdp     sdp.Session
 	tracker *media.Tracker
 
@@ -167,7 +170,7 @@ func newInputAuditor(a *Auditor, name string) *inputAuditor {
 		OnEvict: func(st *media.Stream) { in.evicted = append(in.evicted, in.streamRecord(st)) },
 	})
 	in.defrag = capture.NewDefragmenter(capture.DefragConfig{})
-	in.tcp = tcpstream.New(tcpstream.Config{}, sip.Frame, (*tcpSIP)(in))
+	in.tcp = tcpstream.New(tcpstream.Config{}, streamFrame, (*tcpSIP)(in))
 	return in
 }
 
@@ -219,6 +222,9 @@ func (in *inputAuditor) transport(f *capture.Frame, reassembled bool) {
 		return
 	case capture.ProtoSCTP:
 		use = "gap:" + gapSCTP
+		if in.sctpPacket(f) {
+			use = useSIP
+		}
 	default:
 		use = useOther
 	}
@@ -241,6 +247,11 @@ func isSIPPort(port uint16) bool {
 func (in *inputAuditor) udp(f *capture.Frame) string {
 	b := f.Payload
 	switch {
+	case (f.SrcPort == hepPort || f.DstPort == hepPort || isHEP3(b)) && isHEP3(b):
+		if in.hepPacket(b) {
+			return useHEP
+		}
+		return useOther
 	case f.SrcPort == 53 || f.DstPort == 53 || f.SrcPort == 5353 || f.DstPort == 5353:
 		if in.dnsPacket(f) {
 			return useDNS
@@ -299,7 +310,7 @@ func (in *inputAuditor) tcpSegment(f *capture.Frame, count bool) {
 		return
 	}
 	sipFlow := isSIPPort(f.SrcPort) || isSIPPort(f.DstPort) || in.twilioSignalling(f) || in.sipFlows[key] || in.sipFlows[rev]
-	if !sipFlow && len(f.Payload) > 0 && sip.LooksLikeSIP(f.Payload) {
+	if !sipFlow && len(f.Payload) > 0 && (sip.LooksLikeSIP(f.Payload) || isWebSocketUpgrade(f.Payload) || isHEP3(f.Payload)) {
 		// SIP on an unusual port, found by its content: follow the connection from here.
 		if len(in.sipFlows) >= maxTLSFlows {
 			clear(in.sipFlows)

@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/ixaudit/ixaudit/analyze/ruleset"
 	"github.com/ixaudit/ixaudit/analyze/sdp"
+	"github.com/ixaudit/ixaudit/analyze/sip"
 	"github.com/ixaudit/ixaudit/capture"
 	"github.com/ixaudit/ixaudit/capture/tcpstream"
 )
@@ -78,8 +81,52 @@ func (t *tcpSIP) Message(flow tcpstream.Flow, data []byte, packet int, tm time.T
 		// Flushed at the end of the input: the message belongs to an earlier packet.
 		in.cur = &capture.Packet{Number: packet, Time: tm}
 	}
-	in.sipMessage(data, flow.Src, flow.Dst, "tcp", false)
+	switch {
+	case len(data) > 0 && data[0] >= 0x80 && wsFrameLen(data) == len(data):
+		// A WebSocket frame (RFC 7118): text or binary frames carry one SIP message each.
+		op, payload := wsPayload(data, in.wsBuf)
+		in.wsBuf = payload[:0]
+		if (op == 1 || op == 2) && len(payload) > 0 {
+			in.sipMessage(payload, flow.Src, flow.Dst, "ws", false)
+		}
+	case isWebSocketUpgrade(data):
+		// The HTTP handshake that opens a SIP WebSocket.
+	case isHEP3(data):
+		in.hepPacket(data)
+	default:
+		in.sipMessage(data, flow.Src, flow.Dst, "tcp", false)
+	}
 	in.cur = cur
+}
+
+// streamFrame cuts the byte stream of a SIP TCP connection into messages: SIP (framed by
+// Content-Length), and on connections that carry them, the HTTP handshake and frames of a
+// SIP WebSocket, or HEP3 packets.
+func streamFrame(buf []byte, atEOF bool) int {
+	switch {
+	case len(buf) > 0 && buf[0] >= 0x80:
+		if n := wsFrameLen(buf); n >= 0 {
+			return n
+		}
+	case bytes.HasPrefix(buf, []byte("GET ")) || bytes.HasPrefix(buf, []byte("HTTP/1.1 101")):
+		if n := httpHeadLen(buf); n > 0 {
+			return n
+		}
+		if len(buf) > sip.MaxFrameHeader {
+			return -len(buf)
+		}
+		return 0
+	case isHEP3(buf):
+		n := int(binary.BigEndian.Uint16(buf[4:6]))
+		if n < 6 {
+			return -4
+		}
+		if n > len(buf) {
+			return 0
+		}
+		return n
+	}
+	return sip.Frame(buf, atEOF)
 }
 
 // Gap implements tcpstream.Handler. TCP gaps are counted by the assembler's statistics;

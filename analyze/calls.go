@@ -21,6 +21,7 @@ type CallState struct {
 	start, end time.Time
 
 	hasInvite  bool
+	ended      bool // finalized: no longer followed
 	answered   bool // a 2xx to an INVITE was seen
 	twilio     netip.Addr
 	twilioKind ruleset.PeerKind
@@ -30,6 +31,12 @@ type CallState struct {
 	usedOther  bool
 
 	rules map[string]bool
+	seen  map[string]bool // finding dedup within the call: rule + key
+
+	// Lifecycle, in packet time.
+	lastActive time.Time // last SIP message or RTP packet
+	doneAt     time.Time // when the dialog ended (BYE answered, INVITE failed); zero while up
+	endpoints  []netip.AddrPort
 
 	// Media bookkeeping.
 	rtpToTwilio   int // RTP packets sent towards the Twilio side
@@ -161,14 +168,18 @@ func (in *inputAuditor) callFor(m *sip.Message, e *sipEnd) *CallState {
 		if !m.IsRequest() || !bytes.Equal(m.Method(), []byte("INVITE")) {
 			return nil
 		}
+		if len(in.calls) >= in.a.cfg.maxActiveCalls() {
+			in.evictOldestCall()
+		}
 		c = &CallState{Call: Call{CallID: string(id), Input: in.name, FirstPacket: in.cur.Number,
 			Direction: "unknown", Path: PathUnknown}, start: in.cur.Time}
 		c.Start = formatTime(in.cur.Time)
 		in.calls[c.CallID] = c
-		in.callOrder = append(in.callOrder, c)
+		in.active = append(in.active, c)
 	}
 	c.SIPMessages++
 	c.end = in.cur.Time
+	c.lastActive = in.cur.Time
 	// Path bookkeeping.
 	switch {
 	case e.ps.Kind == ruleset.PeerPublic || e.pd.Kind == ruleset.PeerPublic:
@@ -217,7 +228,13 @@ func (in *inputAuditor) callFor(m *sip.Message, e *sipEnd) *CallState {
 			c.FinalStatus = code
 			if code < 300 {
 				c.answered = true
+				c.doneAt = time.Time{}
+			} else {
+				c.doneAt = in.cur.Time
 			}
+		}
+		if bytes.Equal(method, []byte("BYE")) && code >= 200 {
+			c.doneAt = in.cur.Time
 		}
 	}
 	return c
@@ -250,29 +267,128 @@ func (in *inputAuditor) ladder(c *CallState, m *sip.Message, e *sipEnd) {
 	c.Messages = append(c.Messages, msg)
 }
 
-// finishCalls turns the followed dialogs into the result's calls.
-func (in *inputAuditor) finishCalls() {
-	for _, c := range in.callOrder {
-		switch {
-		case c.usedPublic:
-			c.Path = PathPublic
-		case c.usedIX:
-			// Legs of the same Call-ID with non-Twilio hosts (the SBC's own side, when a
-			// proxy keeps the Call-ID) do not make a call's Twilio path unknown.
-			c.Path = PathInterconnect
-		default:
-			c.Path = PathUnknown
-		}
-		if !c.end.IsZero() {
-			c.End = formatTime(c.end)
-		}
-		c.Rules = c.Rules[:0]
-		for r := range c.rules {
-			c.Rules = append(c.Rules, r)
-		}
-		sort.Strings(c.Rules)
-		in.res.Calls = append(in.res.Calls, c)
+// Call lifecycle limits, in packet time.
+const (
+	// callLinger is how long an ended dialog is kept for late retransmissions and media
+	// (RFC 3261 Timer J and H are 32 s).
+	callLinger = 32 * time.Second
+	// callIdle ends a dialog that has had no SIP message and no media for this long.
+	callIdle = 10 * time.Minute
+	// DefaultMaxActiveCalls is how many dialogs are followed at once; a new INVITE beyond
+	// it ends the oldest (counted as the "evicted-calls" evidence gap).
+	DefaultMaxActiveCalls = 50000
+	// DefaultMaxListedCalls is how many calls the report lists one by one; beyond it only
+	// calls with findings are listed, and Summary.CallsNotListed counts the rest (they are
+	// still in every count).
+	DefaultMaxListedCalls = 100000
+)
+
+func (c Config) maxActiveCalls() int {
+	if c.MaxActiveCalls > 0 {
+		return c.MaxActiveCalls
 	}
+	return DefaultMaxActiveCalls
+}
+
+func (c Config) maxListedCalls() int {
+	if c.MaxListedCalls > 0 {
+		return c.MaxListedCalls
+	}
+	return DefaultMaxListedCalls
+}
+
+// expireCalls ends the dialogs that are over or idle.
+func (in *inputAuditor) expireCalls() {
+	kept := in.active[:0]
+	for _, c := range in.active {
+		if c.ended {
+			continue
+		}
+		if (!c.doneAt.IsZero() && in.now.Sub(c.doneAt) > callLinger) || in.now.Sub(c.lastActive) > callIdle {
+			in.finalize(c)
+			continue
+		}
+		kept = append(kept, c)
+	}
+	clear(in.active[len(kept):])
+	in.active = kept
+}
+
+// evictOldestCall ends the oldest dialog still followed, to make room.
+func (in *inputAuditor) evictOldestCall() {
+	for len(in.active) > 0 {
+		c := in.active[0]
+		in.active[0] = nil
+		in.active = in.active[1:]
+		if !c.ended {
+			in.res.Gaps[gapCallsEvicted]++
+			in.finalize(c)
+			return
+		}
+	}
+}
+
+// finalize ends a dialog: it applies the rules that need the whole call, decides its
+// path, frees what only a live dialog needs, and hands the call to the result.
+func (in *inputAuditor) finalize(c *CallState) {
+	c.ended = true
+	delete(in.calls, c.CallID)
+	for _, ep := range c.endpoints {
+		if r, ok := in.media[ep]; ok && r.call == c {
+			delete(in.media, ep)
+		}
+	}
+	in.mediaGen++
+	in.judgeOneWay(c)
+	switch {
+	case c.usedPublic:
+		c.Path = PathPublic
+	case c.usedIX:
+		// Legs of the same Call-ID with non-Twilio hosts (the SBC's own side, when a
+		// proxy keeps the Call-ID) do not make a call's Twilio path unknown.
+		c.Path = PathInterconnect
+	default:
+		c.Path = PathUnknown
+	}
+	if !c.end.IsZero() {
+		c.End = formatTime(c.end)
+	}
+	c.Rules = c.Rules[:0]
+	for r := range c.rules {
+		c.Rules = append(c.Rules, r)
+	}
+	sort.Strings(c.Rules)
+	if c.Findings == 0 && !in.a.cfg.AllLadders {
+		c.Messages = nil
+	}
+	in.res.countCall(c, in.a.cfg.maxListedCalls())
+	c.rules, c.seen, c.rtpMaps, c.endpoints = nil, nil, nil, nil
+}
+
+// finishCalls ends every dialog still followed at the end of the input, and orders the
+// result's calls by their first packet.
+func (in *inputAuditor) finishCalls() {
+	for _, c := range in.active {
+		if !c.ended {
+			in.finalize(c)
+		}
+	}
+	in.active = nil
+	sort.SliceStable(in.res.Calls, func(i, j int) bool { return in.res.Calls[i].FirstPacket < in.res.Calls[j].FirstPacket })
+}
+
+// countCall adds a finished call to the result, listing it while there is room (and
+// always when it has findings).
+func (r *InputResult) countCall(c *CallState, maxListed int) {
+	r.CallsByPath[c.Path]++
+	if c.Edge != "" {
+		r.CallsByEdge[c.Edge]++
+	}
+	if len(r.Calls) >= maxListed && c.Findings == 0 {
+		r.CallsNotListed++
+		return
+	}
+	r.Calls = append(r.Calls, c)
 }
 
 // requestHost returns the host of a request's Request-URI, or nil.

@@ -27,6 +27,12 @@ type Config struct {
 	// OnFinding, when set, is called with each finding as it is found (live mode). It is
 	// called from the goroutine running Audit.
 	OnFinding func(Finding)
+	// AllLadders keeps the SIP messages of every call for ladder diagrams; by default only
+	// calls with findings keep them.
+	AllLadders bool
+	// MaxActiveCalls and MaxListedCalls override DefaultMaxActiveCalls and
+	// DefaultMaxListedCalls.
+	MaxActiveCalls, MaxListedCalls int
 }
 
 // Auditor audits captures with one configuration. Its Audit method may run concurrently
@@ -54,10 +60,18 @@ type InputResult struct {
 	Input       Input
 	SIPMessages int
 	Calls       []*CallState
-	Streams     []Stream
-	Findings    []Finding
-	PacketUse   map[string]int
-	Gaps        map[string]int
+	// CallsByPath and CallsByEdge count every call, listed or not.
+	CallsByPath    map[Path]int
+	CallsByEdge    map[string]int
+	CallsNotListed int
+	// Suppressed counts findings outside calls beyond the listing limit, by rule.
+	Suppressed map[string]int
+	// StreamsSeen counts every RTP stream; StreamsNotListed those beyond the list's limit.
+	StreamsSeen, StreamsNotListed int
+	Streams                       []Stream
+	Findings                      []Finding
+	PacketUse                     map[string]int
+	Gaps                          map[string]int
 	// Err is the error that ended reading early, if any (already reported as a finding).
 	Err error
 }
@@ -133,20 +147,22 @@ type inputAuditor struct {
 	sdp     sdp.Session
 	tracker *media.Tracker
 
-	calls     map[string]*CallState
-	callOrder []*CallState
-	media     map[netip.AddrPort]mediaRef // announced media endpoints
-	flowCall  map[flowPair]*flowInfo      // cache: media flow → call
-	mediaGen  uint32                      // bumped whenever SDP announces endpoints
+	calls    map[string]*CallState       // dialogs followed now, by Call-ID
+	active   []*CallState                // the same, oldest first (ended ones are skipped)
+	media    map[netip.AddrPort]mediaRef // announced media endpoints
+	flowCall map[flowPair]*flowInfo      // cache: media flow → call
+	mediaGen uint32                      // bumped whenever SDP announces endpoints
 
 	curFlow *flowInfo      // the media flow being added to the tracker
 	evicted []streamRecord // streams the tracker has let go
+	// streamCall ties each stream the tracker holds to the call it was attributed to.
+	streamCall map[*media.Stream]*CallState
 
 	lastPacket int
 	now        time.Time // latest packet time
 	swept      time.Time // packet time of the last expiry sweep
 	cur        *capture.Packet
-	seen       map[string]bool // finding dedup: call + rule + key
+	seen       map[string]bool // finding dedup outside calls: rule + key
 }
 
 // flowPair is an ordered pair of transport endpoints.
@@ -154,20 +170,22 @@ type flowPair struct{ src, dst netip.AddrPort }
 
 func newInputAuditor(a *Auditor, name string) *inputAuditor {
 	in := &inputAuditor{
-		a:        a,
-		rs:       a.cfg.Rules,
-		name:     name,
-		res:      &InputResult{Input: Input{Name: name}, PacketUse: map[string]int{}, Gaps: map[string]int{}},
-		tls:      map[flowPair]bool{},
-		sipFlows: map[flowPair]bool{},
-		calls:    map[string]*CallState{},
-		media:    map[netip.AddrPort]mediaRef{},
-		flowCall: map[flowPair]*flowInfo{},
-		seen:     map[string]bool{},
+		a:    a,
+		rs:   a.cfg.Rules,
+		name: name,
+		res: &InputResult{Input: Input{Name: name}, PacketUse: map[string]int{}, Gaps: map[string]int{},
+			CallsByPath: map[Path]int{}, CallsByEdge: map[string]int{}, Suppressed: map[string]int{}},
+		tls:        map[flowPair]bool{},
+		sipFlows:   map[flowPair]bool{},
+		calls:      map[string]*CallState{},
+		media:      map[netip.AddrPort]mediaRef{},
+		flowCall:   map[flowPair]*flowInfo{},
+		seen:       map[string]bool{},
+		streamCall: map[*media.Stream]*CallState{},
 	}
 	in.tracker = media.NewTracker(media.TrackerConfig{
 		OnNew:   in.newStream,
-		OnEvict: func(st *media.Stream) { in.evicted = append(in.evicted, in.streamRecord(st)) },
+		OnEvict: in.keepStream,
 	})
 	in.defrag = capture.NewDefragmenter(capture.DefragConfig{})
 	in.tcp = tcpstream.New(tcpstream.Config{}, streamFrame, (*tcpSIP)(in))
@@ -347,6 +365,7 @@ func (in *inputAuditor) expire() {
 	in.swept = in.now
 	in.defrag.Expire(in.now)
 	in.tcp.Expire(in.now)
+	in.expireCalls()
 }
 
 // finish flushes all state at the end of the input and fills in the result.
@@ -369,8 +388,8 @@ func (in *inputAuditor) finish(src capture.Source) {
 	if d, ok := src.(capture.DropCounter); ok && d.Drops() > 0 {
 		in.res.Gaps[gapKernelDrops] += int(d.Drops())
 	}
-	in.finishMedia()
 	in.finishCalls()
+	in.finishMedia()
 	for k, v := range in.res.PacketUse {
 		if v == 0 {
 			delete(in.res.PacketUse, k)

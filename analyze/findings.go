@@ -20,6 +20,11 @@ func (in *inputAuditor) at(src, dst netip.AddrPort, transport string) findingAt 
 	return findingAt{packet: in.cur.Number, time: in.cur.Time, src: src, dst: dst, transport: transport}
 }
 
+// maxFindingKeys bounds the distinct findings outside calls that one input lists (a flood
+// of malformed packets from random sources); the rest are counted in
+// Summary.FindingsNotListed by rule.
+const maxFindingKeys = 10000
+
 // finding records that rule fired, once per call (or, outside calls, once per input) and
 // key. key holds the call-independent evidence (peer, host, parameter) and becomes the
 // finding's baseline key together with the rule.
@@ -29,14 +34,22 @@ func (in *inputAuditor) finding(c *CallState, rule string, at findingAt, message
 		sev = ruleset.SeverityError
 	}
 	id := ""
+	dedup := rule + "\x00" + key
+	seen := in.seen
 	if c != nil {
 		id = c.CallID
-	}
-	dedup := id + "\x00" + rule + "\x00" + key
-	if in.seen[dedup] {
+		if c.seen == nil {
+			c.seen = map[string]bool{}
+		}
+		seen = c.seen
+	} else if len(in.seen) >= maxFindingKeys {
+		in.res.Suppressed[rule]++
 		return
 	}
-	in.seen[dedup] = true
+	if seen[dedup] {
+		return
+	}
+	seen[dedup] = true
 	f := Finding{
 		Rule:      rule,
 		Severity:  Severity(sev),

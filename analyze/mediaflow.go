@@ -80,7 +80,7 @@ func (in *inputAuditor) judgeSDP(c *CallState, m *sip.Message, e *sipEnd, body [
 			continue
 		}
 		ref := mediaRef{call: c, side: side}
-		in.media[netip.AddrPortFrom(addr, port)] = ref
+		in.announce(c, netip.AddrPortFrom(addr, port), ref)
 		if !md.RTCPMux {
 			rtcp := netip.AddrPortFrom(addr, port+1)
 			if md.RTCP.Present && md.RTCP.Port != 0 {
@@ -89,7 +89,7 @@ func (in *inputAuditor) judgeSDP(c *CallState, m *sip.Message, e *sipEnd, body [
 					rtcp = netip.AddrPortFrom(md.RTCP.Addr, md.RTCP.Port)
 				}
 			}
-			in.media[rtcp] = ref
+			in.announce(c, rtcp, ref)
 		}
 		c.MediaStreams++
 		for _, rm := range md.RTPMaps {
@@ -153,6 +153,7 @@ func (in *inputAuditor) mediaPacket(f *capture.Frame) string {
 		return useOther
 	}
 	if c := fi.call; c != nil {
+		c.lastActive = in.cur.Time
 		switch {
 		case fi.twilioIsDst:
 			c.rtpToTwilio++
@@ -170,7 +171,7 @@ func (in *inputAuditor) mediaPacket(f *capture.Frame) string {
 func (in *inputAuditor) flow(src, dst netip.AddrPort) *flowInfo {
 	key := flowPair{src, dst}
 	fi, ok := in.flowCall[key]
-	if ok && (fi.call != nil || fi.gen == in.mediaGen) {
+	if ok && fi.gen == in.mediaGen {
 		return fi
 	}
 	if !ok {
@@ -181,6 +182,13 @@ func (in *inputAuditor) flow(src, dst netip.AddrPort) *flowInfo {
 		in.flowCall[key] = fi
 	}
 	fi.gen = in.mediaGen
+	prev := fi.call
+	fi.call, fi.twilioIsSrc, fi.twilioIsDst = nil, false, false
+	defer func() {
+		if fi.call != prev {
+			fi.judged = false // the ports now belong to another call (port reuse)
+		}
+	}()
 	rd, okd := in.media[dst]
 	rs, oks := in.media[src]
 	switch {
@@ -242,7 +250,7 @@ func (in *inputAuditor) judgeMediaFlow(fi *flowInfo, src, dst netip.AddrPort) {
 // per-call media rules that need the whole capture (media-one-way).
 func (in *inputAuditor) finishMedia() {
 	for _, st := range in.tracker.Streams() {
-		in.evicted = append(in.evicted, in.streamRecord(st))
+		in.keepStream(st)
 	}
 	for _, sr := range in.evicted {
 		s := &sr.stats
@@ -289,22 +297,24 @@ func (in *inputAuditor) finishMedia() {
 		}
 		return a.SSRC < b.SSRC
 	})
-	for _, c := range in.callOrder {
-		if !c.answered || c.twilio == (netip.Addr{}) {
-			continue
-		}
-		to, from := c.rtpToTwilio, c.rtpFromTwilio
-		if (to == 0) == (from == 0) {
-			continue
-		}
-		dir := "from the SBC to Twilio"
-		if to == 0 {
-			dir = "from Twilio to the SBC"
-		}
-		in.finding(c, ruleset.RuleMediaOneWay, findingAt{packet: c.FirstPacket, time: c.start},
-			"the call was answered but its media flowed "+dir+" only",
-			fmt.Sprintf("%d RTP packets to Twilio, %d from Twilio", to, from), "one-way")
+}
+
+// judgeOneWay applies media-one-way to a call that has ended.
+func (in *inputAuditor) judgeOneWay(c *CallState) {
+	if !c.answered || !c.twilio.IsValid() {
+		return
 	}
+	to, from := c.rtpToTwilio, c.rtpFromTwilio
+	if (to == 0) == (from == 0) {
+		return
+	}
+	dir := "from the SBC to Twilio"
+	if to == 0 {
+		dir = "from Twilio to the SBC"
+	}
+	in.finding(c, ruleset.RuleMediaOneWay, findingAt{packet: c.FirstPacket, time: c.start},
+		"the call was answered but its media flowed "+dir+" only",
+		fmt.Sprintf("%d RTP packets to Twilio, %d from Twilio", to, from), "one-way")
 }
 
 func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
@@ -317,12 +327,36 @@ type streamRecord struct {
 }
 
 func (in *inputAuditor) streamRecord(st *media.Stream) streamRecord {
-	sr := streamRecord{stats: st.Stats()}
-	if fi, ok := in.flowCall[flowPair{st.Src(), st.Dst()}]; ok {
-		sr.call = fi.call
-	}
+	sr := streamRecord{stats: st.Stats(), call: in.streamCall[st]}
+	delete(in.streamCall, st)
 	return sr
 }
+
+// keepStream records a stream that the tracker lets go (or holds at the end), while the
+// list has room.
+func (in *inputAuditor) keepStream(st *media.Stream) {
+	in.res.StreamsSeen++
+	if len(in.evicted) >= maxListedStreams {
+		in.res.StreamsNotListed++
+		delete(in.streamCall, st)
+		return
+	}
+	in.evicted = append(in.evicted, in.streamRecord(st))
+}
+
+// maxListedStreams bounds the streams one input lists; the rest are counted.
+const maxListedStreams = 100000
+
+// announce records a media endpoint that the call's SDP announced.
+func (in *inputAuditor) announce(c *CallState, ep netip.AddrPort, ref mediaRef) {
+	in.media[ep] = ref
+	if len(c.endpoints) < maxEndpointsPerCall {
+		c.endpoints = append(c.endpoints, ep)
+	}
+}
+
+// maxEndpointsPerCall bounds the media endpoints one call may announce.
+const maxEndpointsPerCall = 32
 
 // newStream is called by the tracker for each new stream: it gives the stream the codecs
 // the call's SDP mapped.
@@ -330,6 +364,7 @@ func (in *inputAuditor) newStream(st *media.Stream) {
 	if in.curFlow == nil || in.curFlow.call == nil {
 		return
 	}
+	in.streamCall[st] = in.curFlow.call
 	for _, rm := range in.curFlow.call.rtpMaps {
 		st.SetRTPMap(rm.pt, rm.encoding, rm.hz)
 	}

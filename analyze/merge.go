@@ -41,9 +41,39 @@ func (a *Auditor) Report(tool Tool, results []*InputResult) *Report {
 		for k, v := range res.Gaps {
 			s.EvidenceGaps[k] += v
 		}
+		for k, v := range res.CallsByPath {
+			s.CallsByPath[k] += v
+		}
+		for k, v := range res.CallsByEdge {
+			s.CallsByEdge[k] += v
+		}
+		s.CallsNotListed += res.CallsNotListed
+		s.StreamsNotListed += res.StreamsNotListed
+		s.RTPStreams += res.StreamsSeen
+		for k, v := range res.Suppressed {
+			if s.FindingsNotListed == nil {
+				s.FindingsNotListed = map[string]int{}
+			}
+			s.FindingsNotListed[k] += v
+		}
 		for _, c := range res.Calls {
 			if j, ok := byID[c.CallID]; ok {
+				// The same dialog seen again (a later input, or a re-INVITE after it
+				// idled out): one call, counted once.
+				s.CallsByPath[c.Path]--
+				if c.Edge != "" {
+					s.CallsByEdge[c.Edge]--
+				}
+				old := r.Calls[j].Path
+				if old != "" && r.Calls[j].Edge != "" {
+					s.CallsByEdge[r.Calls[j].Edge]--
+				}
+				s.CallsByPath[old]--
 				mergeCall(&r.Calls[j], &c.Call)
+				s.CallsByPath[r.Calls[j].Path]++
+				if r.Calls[j].Edge != "" {
+					s.CallsByEdge[r.Calls[j].Edge]++
+				}
 				continue
 			}
 			byID[c.CallID] = len(r.Calls)
@@ -52,15 +82,12 @@ func (a *Auditor) Report(tool Tool, results []*InputResult) *Report {
 		r.Streams = append(r.Streams, res.Streams...)
 		r.Findings = append(r.Findings, res.Findings...)
 	}
-	for i := range r.Calls {
-		c := &r.Calls[i]
-		s.CallsByPath[c.Path]++
-		if c.Edge != "" {
-			s.CallsByEdge[c.Edge]++
+	for k, v := range s.CallsByEdge {
+		if v <= 0 {
+			delete(s.CallsByEdge, k)
 		}
 	}
-	s.Calls = len(r.Calls)
-	s.RTPStreams = len(r.Streams)
+	s.Calls = len(r.Calls) + s.CallsNotListed
 	sortFindings(r.Findings, order)
 	return r
 }

@@ -99,6 +99,14 @@ type Summary struct {
 	// PacketUse counts the packets that were judged, by what they carried. For every
 	// input, the sum of PacketUse and of EvidenceGaps (less "kernel-drops") is Packets.
 	PacketUse map[string]int `json:"packet_use,omitempty"`
+	// CallsNotListed counts calls without findings that are in every count but not in
+	// the calls list, because the list reached its limit (a flood of Call-IDs).
+	CallsNotListed int `json:"calls_not_listed,omitempty"`
+	// StreamsNotListed likewise counts RTP streams beyond the streams list's limit.
+	StreamsNotListed int `json:"streams_not_listed,omitempty"`
+	// FindingsNotListed counts, by rule, findings outside calls beyond the limit of
+	// distinct findings one input lists.
+	FindingsNotListed map[string]int `json:"findings_not_listed,omitempty"`
 	// Known counts findings that were matched in the --baseline report.
 	Known int `json:"known,omitempty"`
 	// FailOn and Failed record the verdict: Failed is true when a finding at or above FailOn

@@ -8,7 +8,7 @@ import (
 
 // Sentinel errors of ParseRTCP and ParseSRTCP; returned errors wrap them with an offset.
 var (
-	// ErrNotRTCP means the first packet of the datagram is not an RTCP header.
+	// ErrNotRTCP means the datagram is not RTCP (see IsRTCP).
 	ErrNotRTCP = errors.New("not RTCP")
 	// ErrMalformedRTCP means a packet inside the compound contradicts its own length.
 	ErrMalformedRTCP = errors.New("malformed RTCP")
@@ -71,13 +71,16 @@ func rtcpHeaderOK(b []byte) (int, bool) {
 // order; other packet types (SDES, BYE, APP, feedback, XR) are skipped. The Blocks slice
 // passed to fn is fresh for each call and may be kept.
 //
-// A datagram whose packets do not add up to its length (SRTCP, or a damaged one) is not an
-// error as long as its first header is readable: fn receives one Partial Report with the
-// first packet's type and the reporter's SSRC (when the first packet is an SR or RR), and
-// ParseRTCP returns nil. Use ParseSRTCP when the stream is known to be SRTCP.
+// A datagram whose packets do not add up to its length, with 4 bytes or more left over
+// (SRTCP, or a damaged datagram), is not an error as long as its first header is
+// readable: fn receives one Partial Report with the first packet's type and the reporter's
+// SSRC (when the first packet is an SR or RR), and ParseRTCP returns nil. Use ParseSRTCP
+// when the stream is known to be SRTCP. One to three stray bytes after whole packets are
+// ignored, after the packets are parsed, and reported by an error wrapping
+// ErrMalformedRTCP.
 //
 // An SR or RR whose report count claims more blocks than its length holds yields the
-// blocks that fit, and the error returned at the end wraps ErrMalformedRTCP. A first
+// blocks that fit, and the error returned at the end wraps ErrMalformedRTCP. A
 // datagram that IsRTCP rejects returns an error wrapping ErrNotRTCP without calling fn.
 func ParseRTCP(b []byte, fn func(Report)) error {
 	if !IsRTCP(b) {
@@ -91,14 +94,25 @@ func ParseRTCP(b []byte, fn func(Report)) error {
 		}
 		end += n
 	}
-	if end != len(b) {
-		if pt := b[1]; pt == rtcpSR || pt == rtcpRR {
-			fn(Report{Type: pt, SSRC: binary.BigEndian.Uint32(b[4:]), Partial: true})
+	switch rest := len(b) - end; {
+	case rest == 0:
+		return parseCompound(b, fn)
+	case rest < srtcpTrailerMin:
+		err := parseCompound(b[:end], fn)
+		if err == nil {
+			err = fmt.Errorf("media: rtcp: %d stray bytes after %d: %w", rest, end, ErrMalformedRTCP)
 		}
-		return nil
+		return err
 	}
-	return parseCompound(b, fn)
+	if pt := b[1]; pt == rtcpSR || pt == rtcpRR {
+		fn(Report{Type: pt, SSRC: binary.BigEndian.Uint32(b[4:]), Partial: true})
+	}
+	return nil
 }
+
+// srtcpTrailerMin is the shortest SRTCP trailer: the E flag and 31-bit SRTCP index. The
+// authentication tag (and MKI) after it have lengths that only the key exchange knows.
+const srtcpTrailerMin = 4
 
 // ParseSRTCP parses an SRTCP datagram (RFC 3711 §3.4) whose authentication tag is tagLen
 // bytes long (10 for AES_CM_128_HMAC_SHA1_80, 4 for _32; 0 for AEAD suites, whose tag sits

@@ -23,6 +23,9 @@ type sequence struct {
 
 	lostBefore int // loss counted in the numbering epochs before the last restart
 	restarts   int
+	// validated is set once a packet has followed its predecessor's sequence number:
+	// RFC 3550 A.1's MIN_SEQUENTIAL of 2 in-order packets.
+	validated bool
 
 	// seen holds one bit per sequence number from maxSeq (bit 0) down to maxSeq-127.
 	seen [2]uint64
@@ -50,6 +53,9 @@ func (q *sequence) add(seq uint16) {
 	case udelta == 0:
 		q.dups++
 	case udelta < maxDropout:
+		if udelta == 1 {
+			q.validated = true
+		}
 		if seq < q.maxSeq {
 			q.cycles += seqMod
 		}
@@ -63,6 +69,7 @@ func (q *sequence) add(seq uint16) {
 		q.lostBefore += q.epochLost()
 		q.restarts++
 		q.init(seq)
+		q.validated = true // the restart is two consecutive packets
 	default: // up to maxMisorder behind the highest
 		back := seqMod - int(udelta)
 		w, bit := back/64, uint64(1)<<(back%64)

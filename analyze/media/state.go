@@ -10,7 +10,6 @@ import (
 const (
 	maxPayloadTypes = 8  // payload types remembered per stream
 	maxRTPMaps      = 16 // a=rtpmap entries remembered per stream
-	seqWindowBits   = 1024
 )
 
 // Payload types with a meaning of their own in Wireshark's analysis.
@@ -60,20 +59,24 @@ func (st *state) setMap(pt uint8, encoding string, hz int) {
 	}
 }
 
-// lookup returns what is known of payload type pt: the stream's a=rtpmap first, then the
-// static table of RFC 3551 for pt < 96. A mapped encoding without a rate takes the rate of
-// its name (dynamicClockRate).
+// lookup returns the encoding name and clock rate of payload type pt. A type that RFC 3551
+// assigns statically keeps its static clock rate, as in Wireshark's analysis (SDP repeats
+// it anyway), and takes its name from a=rtpmap if one was given. Other types take both from
+// a=rtpmap; a mapped encoding without a rate gets the rate its name implies
+// (dynamicClockRate).
 func (st *state) lookup(pt uint8) (encoding string, hz uint32) {
+	var static staticPayloadType
+	if pt < 96 {
+		static = staticPayloadTypes[pt]
+	}
 	for i := range st.maps[:st.nMaps] {
 		if m := &st.maps[i]; m.pt == pt {
 			enc, hz := m.encoding, m.hz
-			if pt < 96 && staticPayloadTypes[pt].name != "" {
-				if enc == "" {
-					enc = staticPayloadTypes[pt].name
-				}
-				if hz == 0 {
-					hz = staticPayloadTypes[pt].hz
-				}
+			if enc == "" {
+				enc = static.name
+			}
+			if static.hz != 0 {
+				hz = static.hz
 			}
 			if hz == 0 {
 				hz = dynamicClockRate(enc)
@@ -81,20 +84,16 @@ func (st *state) lookup(pt uint8) (encoding string, hz uint32) {
 			return enc, hz
 		}
 	}
-	if pt < 96 {
-		return staticPayloadTypes[pt].name, staticPayloadTypes[pt].hz
-	}
-	return "", 0
+	return static.name, static.hz
 }
 
 // jitterClock returns the clock rate Wireshark's analysis uses for payload type pt, or 0
-// when jitter is not computed for it. As in Wireshark, a payload type below 96 that RFC 3551
-// assigns always uses its static rate (SDP repeats it anyway); a dynamic one needs an
-// a=rtpmap (SetRTPMap, SetClockRate), and telephone-event (RFC 4733) is left out because its
-// timestamp stays on the start of the event.
+// when jitter is not computed for it: a dynamic type needs an a=rtpmap (SetRTPMap,
+// SetClockRate), and telephone-event (RFC 4733) is left out because its timestamp stays on
+// the start of the event.
 func (st *state) jitterClock(pt uint8) uint32 {
 	if pt < 96 && staticPayloadTypes[pt].hz != 0 {
-		return staticPayloadTypes[pt].hz
+		return staticPayloadTypes[pt].hz // the common case, without a look at the maps
 	}
 	enc, hz := st.lookup(pt)
 	if hasPrefixFold(enc, "telephone-event") {
@@ -183,6 +182,7 @@ func (st *state) stats(src, dst netip.AddrPort, ssrc uint32) Stats {
 		}
 		s.LostRFC3550 = st.seq.lost()
 		s.Restarts = st.seq.restarts
+		s.Validated = st.seq.validated
 		s.Duplicates = st.seq.dups
 		s.OutOfOrder = st.seq.late
 	}
@@ -190,7 +190,8 @@ func (st *state) stats(src, dst netip.AddrPort, ssrc uint32) Stats {
 	if s.HasRemote && s.ClockRate > 0 {
 		s.Remote.JitterMs = float64(s.Remote.Jitter) * 1000 / float64(s.ClockRate)
 	}
-	s.MOS = EstimateMOS(s.Codec, s.Expected, s.Lost, s.MeanJitterMs)
+	// MOS takes the RFC 3550 loss: Wireshark's can count a spurious wrap as 65536 lost.
+	s.MOS = EstimateMOS(s.Codec, s.Packets+s.LostRFC3550, s.LostRFC3550, s.MeanJitterMs)
 	return s
 }
 

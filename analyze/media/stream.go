@@ -22,29 +22,40 @@ type Stats struct {
 	Codec        string  // encoding name of the main payload type: "PCMU", "opus", "" if unknown
 	ClockRate    int     // clock rate (Hz) of the main payload type, 0 if unknown
 
-	// Expected and Lost are computed exactly as Wireshark 4.0 does: expected is the last
-	// sequence number, plus 65536 per counted wrap, minus the first, plus one; lost is
-	// expected minus received. Lost is negative when duplicates outnumber losses.
+	// Expected and Lost are computed exactly as Wireshark 4.0 does (`tshark -z rtp,streams`):
+	// expected is the last packet's sequence number, plus 65536 per counted wrap, minus the
+	// first packet's, plus one; lost is expected minus received. Lost is negative when
+	// duplicates outnumber losses, shifts when the last packet is a late one, counts a jump
+	// in the numbering as loss, and, like Wireshark, counts a spurious wrap (65536 lost)
+	// when a packet is reordered across the wrap. LostRFC3550 has none of these quirks.
 	Expected int
 	Lost     int
 	// LostRFC3550 is the cumulative loss of RFC 3550 Appendix A.3 (extended highest sequence
-	// number minus base, plus one, minus received), with the probation and restart logic of
-	// Appendix A.1: a jump of more than 3000 followed by an in-order packet restarts the count.
+	// number minus base, plus one, minus received), with the restart logic of Appendix A.1
+	// (a jump of more than 3000 ahead or 100 back, confirmed by the next packet, restarts
+	// the count; the loss before it is kept) but without its initial probation. Duplicates
+	// make it smaller, as RFC 3550 says.
 	LostRFC3550 int
 	Restarts    int // sequence restarts (RFC 3550 A.1) within this SSRC
 	Duplicates  int // packets whose sequence number was already received
 	OutOfOrder  int // packets older than the highest sequence number received, not duplicates
 	SeqErrors   int // Wireshark's count of sequence errors (lost, late or duplicate)
+	// Validated is set once two packets with consecutive sequence numbers were seen (the
+	// probation of RFC 3550 A.1). IsRTP is a weak test on a single datagram (a DNS query
+	// whose ID starts with binary 10 passes it); a validated stream is much more likely to
+	// be real RTP.
+	Validated bool
 
 	// Inter-arrival figures in milliseconds, as Wireshark's RTP stream analysis computes them.
 	MinDeltaMs, MeanDeltaMs, MaxDeltaMs    float64
-	JitterMs                               float64 // running RFC 3550 jitter after the last packet
+	JitterMs                               float64 // the running RFC 3550 jitter at the end of the stream
 	MinJitterMs, MeanJitterMs, MaxJitterMs float64
 	// JitterValid is false when no packet had a known clock rate (a dynamic payload type
 	// without a=rtpmap, telephone-event): the jitter figures are then 0 and mean nothing.
 	JitterValid bool
 
-	// MOS is the E-model estimate (see EstimateMOS); 0 when the codec is unknown.
+	// MOS is the E-model estimate (see EstimateMOS) from LostRFC3550 over the packets
+	// expected by RFC 3550 and the mean jitter; 0 when the codec has no planning values.
 	MOS float64
 
 	// Remote is the last RTCP report block the far end sent about this stream.
@@ -88,13 +99,19 @@ func (s *Stream) Dst() netip.AddrPort { return s.dst }
 // SSRC returns the stream's synchronisation source.
 func (s *Stream) SSRC() uint32 { return s.ssrc }
 
-// SetClockRate sets the RTP clock rate of payload type pt, as an SDP a=rtpmap gives it. It
-// overrides the static table of RFC 3551 for pt < 96. It takes effect from the next packet.
+// SetClockRate sets the RTP clock rate of payload type pt, as an SDP a=rtpmap gives it,
+// from the next packet on. Without it, a dynamic payload type (96–127) has no known clock
+// and no jitter is computed for its packets, as in Wireshark. A payload type that RFC 3551
+// assigns statically (0 PCMU, 8 PCMA, 9 G722 at 8000 Hz, 18 G729, ...) always keeps its
+// static rate, as in Wireshark.
 func (s *Stream) SetClockRate(pt uint8, hz int) { s.SetRTPMap(pt, "", hz) }
 
-// SetRTPMap records an SDP a=rtpmap: the encoding name and clock rate of payload type pt.
-// An encoding of "telephone-event" (RFC 4733) keeps those packets out of the jitter
-// computation, as Wireshark does, because their timestamp does not advance.
+// SetRTPMap records an SDP a=rtpmap: the encoding name and clock rate of payload type pt
+// (hz 0 takes the rate the name implies, e.g. 48000 for opus). The name becomes the
+// stream's Codec when pt is its main payload type. An encoding of "telephone-event"
+// (RFC 4733) keeps those packets out of the jitter computation, as Wireshark does, because
+// their timestamp stays on the start of the event. At most 16 payload types are recorded
+// per stream; a new value for a recorded type replaces the old one.
 func (s *Stream) SetRTPMap(pt uint8, encoding string, hz int) { s.st.setMap(pt, encoding, hz) }
 
 // Add accounts one RTP packet: its header, the length of its payload (padding excluded),

@@ -19,10 +19,13 @@ const (
 // TrackerConfig bounds a Tracker.
 type TrackerConfig struct {
 	// MaxStreams is the most streams held at once (0 means DefaultMaxStreams). When a new
-	// stream would pass it, the least recently active stream is evicted.
+	// stream would pass it, the least recently active stream is evicted. Every datagram
+	// that passes IsRTP makes a stream, so feed the Tracker the UDP payloads that may be
+	// media, not DNS or SIP, or a flood of one-packet "streams" evicts real ones.
 	MaxStreams int
 	// IdleTimeout evicts a stream that has had no packet for this long, in packet time
-	// (0 means DefaultIdleTimeout, a negative value never evicts for idleness).
+	// (0 means DefaultIdleTimeout, a negative value never evicts for idleness). A stream
+	// that resumes after its eviction starts over as a new Stream.
 	IdleTimeout time.Duration
 	// OnNew, when set, is called for each new stream before its first packet is added: the
 	// place to call SetRTPMap from SDP.
@@ -173,7 +176,7 @@ func (t *Tracker) Len() int { return len(t.streams) }
 func (t *Tracker) Evicted() int { return t.evicted }
 
 // Streams returns the streams held, ordered by their first packet number (then by key), so
-// that the order is the same on every run.
+// that the order is the same on every run. Evicted streams are not in it: OnEvict saw them.
 func (t *Tracker) Streams() []*Stream {
 	out := make([]*Stream, 0, len(t.streams))
 	for s := t.head; s != nil; s = s.next {

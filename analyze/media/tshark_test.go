@@ -55,11 +55,13 @@ func scenarios() map[string][]synth {
 		"l16":          perturb(talk(0x4444, 11, 200, 7, 0, 882, 20*ms, 0), wobble),
 		"dynamic":      perturb(talk(0x5555, 96, 200, 7, 0, 960, 20*ms, 0), wobble),
 		"talkspurts":   perturb(talkspurts(), wobble),
-		"seqJump":      perturb(seqJump(clean, 150, 20000), wobble),
-		"seqJumpBack":  perturb(seqJump(clean, 150, 65536-1100), wobble),
-		"tsJump":       perturb(tsJump(clean, 100, 1<<31), wobble),
-		"hold":         perturb(append(talk(0x1111, 0, 100, 1, 0, 160, 20*ms, 0), talk(0x1111, 0, 100, 101, 100*160, 160, 20*ms, 30*time.Second)...), wobble),
-		"dtmf":         perturb(dtmf(clean, 100, 20), wobble),
+		"example": without(perturb(talk(0x5eed, 0, 50, 1000, 0, 160, 20*ms, 0),
+			func(i int) time.Duration { return time.Duration(i%3) * ms }), 10, 11), // the package Example
+		"seqJump":     perturb(seqJump(clean, 150, 20000), wobble),
+		"seqJumpBack": perturb(seqJump(clean, 150, 65536-1100), wobble),
+		"tsJump":      perturb(tsJump(clean, 100, 1<<31), wobble),
+		"hold":        perturb(append(talk(0x1111, 0, 100, 1, 0, 160, 20*ms, 0), talk(0x1111, 0, 100, 101, 100*160, 160, 20*ms, 30*time.Second)...), wobble),
+		"dtmf":        perturb(dtmf(clean, 100, 20), wobble),
 		"twoSSRC": mergeByTime(
 			perturb(talk(0x6666, 0, 150, 40000, 0, 160, 20*ms, 0), wobble),
 			perturb(talk(0x7777, 0, 150, 3, 99999, 160, 20*ms, 3*time.Second+5*ms), wobble)),
@@ -120,6 +122,9 @@ func dtmf(pkts []synth, i, n int) []synth {
 }
 
 func TestTsharkSynthetic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs tshark on generated captures")
+	}
 	needTshark(t)
 	for name, pkts := range scenarios() {
 		t.Run(name, func(t *testing.T) {

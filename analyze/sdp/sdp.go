@@ -3,7 +3,6 @@ package sdp
 import (
 	"errors"
 	"net/netip"
-	"unsafe"
 )
 
 // ErrNotSDP means the body is not a session description at all: its first line is not of
@@ -177,11 +176,13 @@ func (m *Media) EffectiveDirection(s *Session) Direction {
 	return DirectionSendRecv
 }
 
-// Hold reports whether the media section is on hold: its effective direction is not
-// sendrecv, or its connection address is 0.0.0.0 (or ::).
+// Hold reports whether the description puts the media section on hold: its effective
+// direction is sendonly or inactive (RFC 3264 §8.4), or its connection address is 0.0.0.0
+// or :: (the RFC 2543 way).
 func (m *Media) Hold(s *Session) bool {
 	a := m.Addr(s)
-	return m.EffectiveDirection(s) != DirectionSendRecv || (a.IsValid() && a.IsUnspecified())
+	d := m.EffectiveDirection(s)
+	return d == DirectionSendOnly || d == DirectionInactive || (a.IsValid() && a.IsUnspecified())
 }
 
 // IsRTP reports whether the protocol is RTP based (RTP/AVP, RTP/SAVP, RTP/AVPF, RTP/SAVPF,
@@ -211,18 +212,16 @@ func (m *Media) RTPMap(pt uint8) (RTPMap, bool) {
 // session level.
 func (m *Media) DTLS(s *Session) bool { return m.Fingerprint || s.Fingerprint }
 
-// addr parses an IP address without allocating.
+// addr parses an IPv4 or IPv6 address without allocating. It returns the invalid Addr
+// for anything else (host names included).
 func addr(b []byte) netip.Addr {
-	if len(b) == 0 || len(b) > 64 {
-		return netip.Addr{}
+	if v4, ok := parseIPv4(b); ok {
+		return netip.AddrFrom4(v4)
 	}
-	// The string shares b's memory only for the duration of the call: ParseAddr keeps no
-	// reference to it on success (an IPv6 zone is copied), and its error is dropped here.
-	a, err := netip.ParseAddr(unsafe.String(&b[0], len(b)))
-	if err != nil {
-		return netip.Addr{}
+	if v6, ok := parseIPv6(b); ok {
+		return netip.AddrFrom16(v6)
 	}
-	return a
+	return netip.Addr{}
 }
 
 // containsFold reports whether b contains sub under ASCII case folding.

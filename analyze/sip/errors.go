@@ -12,9 +12,9 @@ var (
 	// ErrKeepAlive means the data holds only CR, LF or NUL bytes (or nothing): a
 	// keep-alive (RFC 5626 CRLF ping, or the NUL bytes some phones send), not a message.
 	ErrKeepAlive = errors.New("keep-alive, not a SIP message")
-	// ErrMalformed means the start line looks like SIP but the message breaks the
-	// grammar beyond what the parser tolerates (a header line without a colon, a status
-	// code that is not three digits, ...).
+	// ErrMalformed means the start line looks like SIP but breaks its grammar beyond
+	// what the parser tolerates (a status code that is not three digits, a request line
+	// without a Request-URI, ...). Problems after the start line are Defects instead.
 	ErrMalformed = errors.New("malformed SIP message")
 	// ErrTooManyHeaders means the message has more than MaxHeaders header fields.
 	ErrTooManyHeaders = errors.New("too many SIP header fields")

@@ -23,11 +23,13 @@ const (
 //     bytes (compact "l" included). A message without Content-Length has no body, as RFC
 //     3261 §18.3 requires on streams, and so does one whose Content-Length is not a
 //     number. Pass buf[:n] to Message.Parse.
-//   - n == 0: buf starts with a plausible message that is not complete: call again with
-//     more data.
+//   - n == 0: buf starts with a plausible message that is not complete, or with a line
+//     that cannot be judged before its end arrives: call again with more data.
 //   - n < 0: skip -n bytes: CR and LF bytes (keep-alives, RFC 5626), or bytes that cannot
 //     start a message (garbage after a gap, another protocol), up to the next line that
-//     could be a start line ("METHOD scheme:..." or "SIP/2.0 ddd").
+//     could be a start line ("METHOD scheme:..." or "SIP/2.0 ddd"), or inside a line
+//     to a known method or "SIP/" that starts one. Frame judges each place the same way
+//     whatever pieces the stream arrives in, so framing does not depend on segmentation.
 //
 // Frame never waits for more than MaxFrameHeader bytes of headers or MaxFrameBody bytes of
 // body, whatever Content-Length claims (see MaxFrameBody). When atEOF is true no more data
@@ -118,112 +120,68 @@ func leadingCRLF(b []byte) int {
 }
 
 // resync returns the negative number of bytes to skip to reach the next place in buf
-// that could start a message, or to drop buf entirely. Candidates are the starts of lines
-// that look like start lines, and, inside a line (after a body that did not end in a line
-// break, or after a body cut at MaxFrameBody), "SIP/2.0 ddd " or a known method followed
-// by " sip:", " sips:" or " tel:". buf[0] is known not to start a message.
+// that could start a message, or to drop buf entirely. buf[0] is known not to start one.
+//
+// Candidates are the start of every line, and, inside a line, every byte that can begin
+// a method Frame knows or "SIP/" (a message that follows a body without a line break, or
+// the rest of a body cut at MaxFrameBody). A candidate is judged exactly as Frame judges
+// the start of its buffer, so feeding a stream in pieces frames it as in one piece. The
+// work is linear in len(buf): each candidate's check is bounded, and whether a line ends
+// in a SIP version is worked out once per line.
 func resync(buf []byte, atEOF bool) int {
-	for i := 1; i < len(buf); i++ {
-		var shape int
-		switch {
-		case buf[i-1] == '\n':
-			end, next := cutLine(buf, i)
-			complete := next < len(buf) || buf[len(buf)-1] == '\n'
-			shape = startLineShape(buf[i:end], complete)
-		case midLineFirst[buf[i]]:
-			shape = midLineStart(buf[i:])
-		default:
-			continue
-		}
-		switch shape {
-		case shapeYes:
-			return -i
-		case shapeMaybe:
-			if atEOF || len(buf)-i <= MaxFrameHeader {
-				return -i // the bytes still to come decide
+	for ls := 0; ls < len(buf); {
+		le, next := cutLine(buf, ls)
+		complete := next < len(buf) || buf[len(buf)-1] == '\n'
+		versionKnown, endsInVersion := false, false
+		for i := ls; i < le; i++ {
+			if i == 0 || (i > ls && !candidateFirst[buf[i]]) {
+				continue
+			}
+			shape, request := prefixShape(buf[i:le], complete)
+			if shape == shapeYes && request {
+				if !versionKnown {
+					versionKnown, endsInVersion = true, endsWithVersion(buf[ls:le])
+				}
+				if !endsInVersion {
+					shape = shapeNo
+				}
+			}
+			switch shape {
+			case shapeYes:
+				return -i
+			case shapeMaybe:
+				if atEOF || len(buf)-i <= MaxFrameHeader {
+					return -i // the bytes still to come decide
+				}
 			}
 		}
+		if !complete && ls > 0 && !atEOF && len(buf)-ls <= MaxFrameHeader {
+			// Keep the unfinished last line: the bytes that complete it are then judged
+			// as the rest of that line, whatever pieces the stream arrives in.
+			return -ls
+		}
+		if !complete && !atEOF && len(buf) <= MaxFrameHeader {
+			return 0 // buf is one unfinished line of garbage: wait for its end
+		}
+		ls = next
 	}
 	return -len(buf)
 }
 
-// knownMethods are the methods resync recognises inside a line.
+// knownMethods are the methods whose first letters resync looks for inside a line.
 var knownMethods = [...]string{
 	"ACK", "BYE", "CANCEL", "INFO", "INVITE", "MESSAGE", "NOTIFY", "OPTIONS", "PRACK",
 	"PUBLISH", "REFER", "REGISTER", "SUBSCRIBE", "UPDATE",
 }
 
-// midLineFirst marks the bytes that can begin a start line recognised inside a line.
-var midLineFirst = func() (t [256]bool) {
+// candidateFirst marks the bytes that can begin a start line found inside a line.
+var candidateFirst = func() (t [256]bool) {
 	t['S'] = true
 	for _, m := range knownMethods {
 		t[m[0]] = true
 	}
 	return t
 }()
-
-// midLineStart tells whether b starts with "SIP/2.0 ddd" followed by white space or a
-// line break, or with a known method, a space and "sip:", "sips:" or "tel:". It returns
-// shapeMaybe when b ends before that can be decided.
-func midLineStart(b []byte) int {
-	if s := matchPrefix(b, "SIP/2.0 "); s != shapeYes {
-		if s == shapeMaybe {
-			return s
-		}
-	} else {
-		rest := b[len("SIP/2.0 "):]
-		for i := 0; i < 4; i++ {
-			switch {
-			case i == len(rest):
-				return shapeMaybe
-			case i < 3 && rest[i] >= '0' && rest[i] <= '9':
-				continue
-			case i == 3 && (isWS(rest[i]) || rest[i] == '\r' || rest[i] == '\n'):
-				return shapeYes
-			}
-			return shapeNo
-		}
-	}
-	for _, m := range knownMethods {
-		s := matchPrefix(b, m)
-		if s == shapeNo {
-			continue
-		}
-		if s == shapeMaybe {
-			return s
-		}
-		rest := b[len(m):]
-		if len(rest) == 0 {
-			return shapeMaybe
-		}
-		if rest[0] != ' ' {
-			continue
-		}
-		rest = rest[1:]
-		for _, scheme := range [...]string{"sip:", "sips:", "tel:"} {
-			switch matchPrefix(rest, scheme) {
-			case shapeYes:
-				return shapeYes
-			case shapeMaybe:
-				return shapeMaybe
-			}
-		}
-	}
-	return shapeNo
-}
-
-// matchPrefix tells whether b starts with p (shapeYes), is a proper prefix of p
-// (shapeMaybe), or neither.
-func matchPrefix(b []byte, p string) int {
-	n := min(len(b), len(p))
-	if string(b[:n]) != p[:n] {
-		return shapeNo
-	}
-	if n < len(p) {
-		return shapeMaybe
-	}
-	return shapeYes
-}
 
 // LooksLikeSIP reports whether b starts with a SIP start line: "METHOD scheme:... SIP/2.0"
 // or "SIP/2.0 ddd ...", after optional CR and LF bytes. It is a cheap content sniff for
@@ -245,62 +203,78 @@ const (
 // complete is false the line may continue, and shapeMaybe says that what is there is
 // consistent with a start line.
 func startLineShape(line []byte, complete bool) int {
+	shape, request := prefixShape(line, complete)
+	if shape == shapeYes && request && !endsWithVersion(line) {
+		return shapeNo
+	}
+	return shape
+}
+
+// prefixShape judges the start of a possible start line: a whole Status-Line
+// ("SIP/2.0 ddd"), or the "Method SP scheme:" that begins a Request-Line, in which case
+// request is true and the caller must still check the end of the line (endsWithVersion)
+// when prefixShape says shapeYes. An incomplete Request-Line is at best shapeMaybe. The
+// work is bounded: at most maxMethod, white space and maxScheme bytes are looked at.
+func prefixShape(line []byte, complete bool) (shape int, request bool) {
 	if len(line) == 0 {
-		if complete {
-			return shapeNo
-		}
-		return shapeMaybe
+		return incomplete(complete), false
 	}
 	if line[0] == 'S' || line[0] == 's' {
 		if s := statusLineShape(line, complete); s != shapeNo {
-			return s
+			return s, false
 		}
 	}
-	// Request-Line: token SP+ scheme ":" ... SP+ SIP/x.y
 	i := 0
-	for i < len(line) && isTokenChar(line[i]) {
+	for i < len(line) && i <= maxMethod && isTokenChar(line[i]) {
 		i++
 	}
 	if i == 0 || i > maxMethod {
-		return shapeNo
+		return shapeNo, false
 	}
 	if i == len(line) {
-		return incomplete(complete)
+		return incomplete(complete), false
 	}
 	if !isWS(line[i]) {
-		return shapeNo
+		return shapeNo, false
 	}
 	for i < len(line) && isWS(line[i]) {
 		i++
 	}
 	s := i
-	for i < len(line) && line[i] != ':' && !isWS(line[i]) {
+	for i < len(line) && i-s <= maxScheme && line[i] != ':' && !isWS(line[i]) {
 		i++
 	}
-	if i == len(line) {
+	switch {
+	case i-s > maxScheme:
+		return shapeNo, false
+	case i == len(line):
 		if complete || (i > s && !isScheme(line[s:i])) {
-			return shapeNo
+			return shapeNo, false
 		}
-		return shapeMaybe
+		return shapeMaybe, false
+	case line[i] != ':' || !isScheme(line[s:i]):
+		return shapeNo, false
+	case !complete:
+		return shapeMaybe, false
 	}
-	if line[i] != ':' || !isScheme(line[s:i]) {
-		return shapeNo
-	}
-	if !complete {
-		return shapeMaybe
-	}
+	return shapeYes, true
+}
+
+// maxScheme is the longest URI scheme a plausible Request-Line may have.
+const maxScheme = 32
+
+// endsWithVersion reports whether the last word of line, after white space, is a SIP
+// version ("SIP/2.0").
+func endsWithVersion(line []byte) bool {
 	j := len(line)
-	for j > i && isWS(line[j-1]) {
+	for j > 0 && isWS(line[j-1]) {
 		j--
 	}
 	k := j
-	for k > i && !isWS(line[k-1]) {
+	for k > 0 && !isWS(line[k-1]) {
 		k--
 	}
-	if k == i || !isVersion(line[k:j]) {
-		return shapeNo
-	}
-	return shapeYes
+	return k > 0 && isVersion(line[k:j])
 }
 
 // statusLineShape checks "SIP/" digits "." digits SP+ 3DIGIT (SP / end).

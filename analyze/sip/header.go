@@ -102,17 +102,34 @@ func (k HeaderKind) String() string {
 	return ""
 }
 
+// kindsByShape lists, by name length and lower-case first letter, the long names that
+// could match, so that kindOf compares a name with at most a few candidates.
+var kindsByShape = func() (t [maxHeaderName + 1][26][]HeaderKind) {
+	for k := HeaderKind(1); k < numHeaderKinds; k++ {
+		name := headerNames[k]
+		c := lower(name[0]) - 'a'
+		t[len(name)][c] = append(t[len(name)][c], k)
+	}
+	return t
+}()
+
+// maxHeaderName is the length of the longest name in headerNames.
+const maxHeaderName = len("P-Asserted-Identity")
+
 // kindOf returns the kind of a header name, matched case-insensitively, compact forms
 // included. It does not allocate.
 func kindOf[T []byte | string](name T) HeaderKind {
-	if len(name) == 1 {
-		c := lower(name[0])
-		if c >= 'a' && c <= 'z' {
-			return compactKinds[c-'a']
-		}
+	if len(name) == 0 || len(name) > maxHeaderName {
 		return HeaderOther
 	}
-	for k := HeaderKind(1); k < numHeaderKinds; k++ {
+	c := lower(name[0])
+	if c < 'a' || c > 'z' {
+		return HeaderOther
+	}
+	if len(name) == 1 {
+		return compactKinds[c-'a']
+	}
+	for _, k := range kindsByShape[len(name)][c-'a'] {
 		if equalFold(name, headerNames[k]) {
 			return k
 		}

@@ -48,6 +48,11 @@ const (
 	DefectTooManyValues
 	// DefectConflictingContentLength: Content-Length appears twice with different values.
 	DefectConflictingContentLength
+	// DefectBadHeaderLine: a header line without a colon, with an empty name, with
+	// characters a name cannot hold, or a continuation line with no field before it. A
+	// line without a usable name is skipped; a name with bad characters is kept as an
+	// HeaderOther field.
+	DefectBadHeaderLine
 	numDefects = iota
 )
 
@@ -63,6 +68,7 @@ var defectNames = [numDefects]string{
 	"missing-header",
 	"too-many-values",
 	"conflicting-content-length",
+	"bad-header-line",
 }
 
 // String lists the defects' names separated by commas ("body-truncated,bad-via").
@@ -138,9 +144,10 @@ func (m *Message) reset() {
 //
 // Parse is lenient where real traffic is: white space in the start line, bare LF line
 // ends, folded header lines, compact header names, NUL or CRLF bytes before the start
-// line, and a Content-Length that lies (see BodyTruncated). It returns an error wrapping
-// ErrKeepAlive, ErrNotSIP, ErrMalformed or ErrTooManyHeaders (with the byte offset) when
-// b is no SIP message at all; the Message is then empty.
+// line, broken header lines, and a Content-Length that lies (see BodyTruncated); Defects
+// says what it tolerated. It returns an error wrapping ErrKeepAlive, ErrNotSIP or
+// ErrMalformed (with the byte offset) when b does not start with a SIP start line, and
+// ErrTooManyHeaders beyond MaxHeaders fields; the Message is then empty.
 func (m *Message) Parse(b []byte) error {
 	m.reset()
 	if err := m.parse(b); err != nil {
@@ -182,32 +189,36 @@ func (m *Message) parse(b []byte) error {
 		}
 		if isWS(b[pos]) { // continuation of the previous field
 			if len(m.hdrs) == 0 {
-				return fmt.Errorf("sip: offset %d: continuation line without a header field: %w", pos, ErrMalformed)
+				m.defects |= DefectBadHeaderLine
+			} else {
+				m.hdrs[len(m.hdrs)-1].Value = b[valueStart:lineEnd]
 			}
-			m.hdrs[len(m.hdrs)-1].Value = b[valueStart:lineEnd]
 			pos = next
 			continue
 		}
-		i := pos
-		for i < lineEnd && isTokenChar(b[i]) {
-			i++
-		}
-		name := b[pos:i]
-		for i < lineEnd && isWS(b[i]) {
-			i++
-		}
-		if len(name) == 0 || i == lineEnd || b[i] != ':' {
+		colon := bytes.IndexByte(b[pos:lineEnd], ':')
+		if colon < 0 {
 			if next == len(b) && (lineEnd == len(b) || lineEnd+1 == len(b) && b[lineEnd] == '\r') {
 				// The last line is cut short: the data was truncated inside the headers.
 				pos = len(b)
 				break
 			}
-			return fmt.Errorf("sip: offset %d: header line without a name and colon: %w", pos, ErrMalformed)
+			m.defects |= DefectBadHeaderLine
+			pos = next
+			continue
+		}
+		name := trimWS(b[pos : pos+colon])
+		if !isToken(name) {
+			m.defects |= DefectBadHeaderLine
+			if len(name) == 0 {
+				pos = next
+				continue
+			}
 		}
 		if len(m.hdrs) == MaxHeaders {
 			return fmt.Errorf("sip: offset %d: more than %d header fields: %w", pos, MaxHeaders, ErrTooManyHeaders)
 		}
-		valueStart = i + 1
+		valueStart = pos + colon + 1
 		m.hdrs = append(m.hdrs, HeaderField{Kind: kindOf(name), Name: name, Value: b[valueStart:lineEnd]})
 		pos = next
 	}

@@ -38,6 +38,8 @@ type URI struct {
 //
 // The user information is everything before the first '@', so a user part may hold ';'
 // and '?' as RFC 3261 allows. The URI must not contain white space or control characters.
+// An IPv6 host must be in brackets, but one without them is accepted when it parses as an
+// IPv6 address, with or without a final ":port".
 // A URI of another scheme returns ErrUnsupportedScheme with Scheme and Opaque filled in.
 func ParseURI(b []byte) (URI, error) {
 	colon := bytes.IndexByte(b, ':')
@@ -103,13 +105,25 @@ func parseSIPURI(u URI, rest []byte) (URI, error) {
 		u.Host = rest[1:end]
 		i = end + 1
 	} else {
-		for i < len(rest) && rest[i] != ':' && rest[i] != ';' && rest[i] != '?' {
-			if !isHostChar(rest[i]) {
-				return URI{}, ErrBadURI
-			}
+		for i < len(rest) && hostChars[rest[i]] {
 			i++
 		}
-		if i == 0 {
+		switch {
+		case i < len(rest) && rest[i] == ':':
+			// A port, or an IPv6 address written without brackets.
+			j := i + 1
+			for j < len(rest) && rest[j] != ';' && rest[j] != '?' {
+				j++
+			}
+			if port, ok := parsePort(rest[i+1 : j]); ok && i > 0 {
+				u.Host, u.Port = rest[:i], port
+			} else if host, port, ok := unbracketedIPv6(rest[:j]); ok {
+				u.Host, u.Port = host, port
+			} else {
+				return URI{}, ErrBadURI
+			}
+			return parseParamsHeaders(u, rest[j:])
+		case i == 0 || i < len(rest) && rest[i] != ';' && rest[i] != '?':
 			return URI{}, ErrBadURI
 		}
 		u.Host = rest[:i]
@@ -127,6 +141,29 @@ func parseSIPURI(u URI, rest []byte) (URI, error) {
 		i = j
 	}
 	return parseParamsHeaders(u, rest[i:])
+}
+
+// unbracketedIPv6 splits an IPv6 address written without brackets, a common mistake
+// ("sip:4321@fec0:0:0:0:216:d3ff:fe0d:22c:5060"), into host and port. The whole run is
+// taken as the address when it parses as one; otherwise a final ":port" is split off. ok
+// is false when neither reading gives an IPv6 address.
+func unbracketedIPv6(hp []byte) (host []byte, port uint16, ok bool) {
+	if isIPv6(hp) {
+		return hp, 0, true
+	}
+	i := bytes.LastIndexByte(hp, ':')
+	if i > 0 && isIPv6(hp[:i]) {
+		if p, ok := parsePort(hp[i+1:]); ok {
+			return hp[:i], p, true
+		}
+	}
+	return nil, 0, false
+}
+
+// isIPv6 reports whether b is an IPv6 address (without zone).
+func isIPv6(b []byte) bool {
+	_, ok := parseIPv6(b)
+	return ok
 }
 
 // parseParamsHeaders fills Params and Headers from the text after the host part, which
@@ -159,6 +196,15 @@ func isHostChar(c byte) bool {
 	}
 	return c > ' ' && c != 0x7f
 }
+
+// hostChars marks the bytes isHostChar accepts, less the ':', ';' and '?' that end a host
+// inside a URI.
+var hostChars = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = isHostChar(byte(c)) && c != ':' && c != ';' && c != '?'
+	}
+	return t
+}()
 
 func parseTelURI(u URI, rest []byte) (URI, error) {
 	number, params, hasParams := bytes.Cut(rest, []byte{';'})

@@ -1,5 +1,7 @@
 package sip
 
+import "bytes"
+
 // Via is one element of a Via header (RFC 3261 §20.42):
 //
 //	SIP / 2.0 / UDP host:port ;branch=z9hG4bK... ;received=192.0.2.1 ;rport=5060
@@ -32,6 +34,17 @@ func (v Via) Param(name string) (value []byte, present bool) {
 
 // TransportIs reports whether the transport is t, case-insensitively.
 func (v Via) TransportIs(t string) bool { return equalFold(v.Transport, t) }
+
+// viaHostPortRun returns the sent-by at the start of b: everything up to ';' or white
+// space.
+func viaHostPortRun(b []byte) []byte {
+	for i, c := range b {
+		if c == ';' || isLWS(c) {
+			return b[:i]
+		}
+	}
+	return b
+}
 
 // ParseVia parses one Via element. White space around '/', ':' and ';' is accepted, as
 // RFC 3261 allows. It does not allocate.
@@ -74,6 +87,13 @@ func ParseVia(b []byte) (Via, error) {
 		}
 		v.Host = b[start:i]
 		i++
+	} else if run := viaHostPortRun(b[i:]); bytes.Count(run, []byte{':'}) > 1 {
+		host, port, ok := unbracketedIPv6(run)
+		if !ok {
+			return Via{}, ErrMalformed
+		}
+		v.Host, v.Port = host, port
+		i += len(run)
 	} else {
 		start := i
 		for i < len(b) && b[i] != ':' && b[i] != ';' && !isLWS(b[i]) {
@@ -107,11 +127,23 @@ func ParseVia(b []byte) (Via, error) {
 		}
 		v.Params = b[skipLWS(b, i+1):]
 	}
-	v.Branch, _ = lookupParam(v.Params, "branch")
-	v.Received, _ = lookupParam(v.Params, "received")
-	if rport, ok := lookupParam(v.Params, "rport"); ok {
-		v.HasRPort = true
-		v.RPort, _ = parsePort(rport)
+	// One pass over the parameters; the first of each name counts, as in lookupParam.
+	var seenBranch, seenReceived bool
+	for p := v.Params; ; {
+		name, value, rest, _, ok := nextParam(p)
+		if !ok {
+			break
+		}
+		switch {
+		case !seenBranch && equalFold(name, "branch"):
+			v.Branch, seenBranch = value, true
+		case !seenReceived && equalFold(name, "received"):
+			v.Received, seenReceived = value, true
+		case !v.HasRPort && equalFold(name, "rport"):
+			v.HasRPort = true
+			v.RPort, _ = parsePort(value)
+		}
+		p = rest
 	}
 	return v, nil
 }

@@ -2,7 +2,7 @@
 GO       ?= go
 BIN      ?= bin/ixaudit
 FUZZTIME ?= 30s
-PKGS     := ./...
+PKGS     := ./... ./testdata/gen
 
 .PHONY: help build test vet demo bench fuzz golden testdata clean
 

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// severity of each rule, as in the contract (/work/shared/spec/PRODUCT.md).
+var severity = map[string]string{
+	"signalling-public-path":      "error",
+	"signalling-unknown-peer":     "error",
+	"signalling-port":             "error",
+	"signalling-off-interconnect": "error",
+	"signalling-insecure":         "error",
+	"uri-public-host":             "error",
+	"uri-legacy-host":             "warning",
+	"uri-host-ip":                 "warning",
+	"uri-region-mismatch":         "warning",
+	"uri-edge-public":             "error",
+	"uri-edge-unknown":            "error",
+	"uri-edge-mismatch":           "warning",
+	"uri-tnx-deprecated":          "warning",
+	"uri-region-param":            "warning",
+	"sdp-address-outside-range":   "error",
+	"sdp-port-outside-range":      "error",
+	"media-address-outside-range": "error",
+	"media-port-outside-range":    "error",
+	"media-off-interconnect":      "error",
+	"media-insecure":              "error",
+	"media-one-way":               "warning",
+	"media-unannounced":           "warning",
+	"capture-truncated":           "warning",
+	"sip-malformed":               "warning",
+	"evidence-gap":                "info",
+}
+
+// Manifest is MANIFEST.json: what each generated capture holds and what a correct
+// `ixaudit audit` reports for it.
+type Manifest struct {
+	Generator string   `json:"generator"`
+	BaseTime  string   `json:"base_time"`
+	Notes     []string `json:"notes"`
+	Captures  []Entry  `json:"captures"`
+}
+
+// Entry is the truth about one capture.
+type Entry struct {
+	File      string   `json:"file"`
+	Group     string   `json:"group"` // "decoding", "rules" or "demo"
+	Shows     string   `json:"shows"`
+	Format    string   `json:"format"`
+	LinkTypes []string `json:"link_types"`
+	Encap     string   `json:"encapsulation,omitempty"`
+	Flags     []string `json:"flags"`
+
+	Packets     int        `json:"packets"`
+	SIPMessages int        `json:"sip_messages"`
+	Calls       int        `json:"calls"`
+	RTPStreams  int        `json:"rtp_streams"`
+	PerCall     []CallInfo `json:"per_call"`
+	Findings    []Finding  `json:"findings"`
+	ExitCode    int        `json:"exit_code"`
+	Truncated   bool       `json:"truncated"`
+	// EvidenceGaps are the summary.evidence_gaps counts a correct audit reports; absent when
+	// the generator does not pin them down.
+	EvidenceGaps map[string]int `json:"evidence_gaps,omitempty"`
+	Tshark       Tshark         `json:"tshark"`
+	Note         string         `json:"note,omitempty"`
+}
+
+// CallInfo is what a correct audit says about one call.
+type CallInfo struct {
+	CallID      string `json:"call_id"`
+	Direction   string `json:"direction"`
+	Path        string `json:"path"`
+	Edge        string `json:"edge"`
+	Gateway     string `json:"gateway"`
+	Transport   string `json:"transport"` // of the initial INVITE: "udp" or "tcp"
+	FinalStatus int    `json:"final_status"`
+	SIPMessages int    `json:"sip_messages"`
+}
+
+// Finding is one expected (rule, call_id) pair; tests compare the set, not multiplicity.
+type Finding struct {
+	Rule     string `json:"rule"`
+	CallID   string `json:"call_id"`
+	Severity string `json:"severity"`
+}
+
+// Tshark is what `tshark -o tcp.reassemble_out_of_order:TRUE -r FILE` (plus DecodeAs)
+// counts: every record, and every SIP message it dissects.
+type Tshark struct {
+	DecodeAs    []string `json:"decode_as,omitempty"` // -d arguments
+	Packets     int      `json:"packets"`
+	SIPMessages int      `json:"sip_messages"`
+}
+
+// truth counts what the frames of a capture hold: the SIP messages they complete, the
+// calls (Call-IDs with an INVITE) and the RTP streams.
+type truth struct {
+	packets, sipMessages, rtpStreams int
+	calls                            []CallInfo
+}
+
+type callAcc struct {
+	info    CallInfo
+	invite  *sipMsg
+	kinds   []peerKind
+	gateway netip.Addr
+	gwKind  peerKind
+	edge    string
+}
+
+func deriveTruth(frames []frame) truth {
+	var t truth
+	t.packets = len(frames)
+	streams := map[streamKey]bool{}
+	byID := map[string]*callAcc{}
+	var order []string
+	for _, f := range frames {
+		if f.rtp != nil {
+			streams[*f.rtp] = true
+		}
+		for _, m := range f.sip {
+			if f.sipCut > 0 {
+				// A message cut by the snap length counts when its start line survived, as
+				// tshark counts it; without its headers it belongs to no call.
+				if i := bytes.Index(m.raw, []byte("\r\n")); i >= 0 && i+2 <= f.sipCut {
+					t.sipMessages++
+				}
+				continue
+			}
+			t.sipMessages++
+			c := byID[m.callID]
+			if c == nil {
+				c = &callAcc{info: CallInfo{CallID: m.callID}}
+				byID[m.callID] = c
+				order = append(order, m.callID)
+			}
+			c.info.SIPMessages++
+			if m.method == "INVITE" && c.invite == nil {
+				c.invite = m
+			}
+			// Which Twilio peer, if any, this message was exchanged with.
+			kind, edge, gw := peerKind(peerOther), "", netip.Addr{}
+			for _, a := range []netip.Addr{m.src.Addr(), m.dst.Addr()} {
+				if k, e := classify(a); k != peerOther {
+					kind, edge, gw = k, e, a
+				}
+			}
+			c.kinds = append(c.kinds, kind)
+			// The call's gateway is the first public peer or, failing one, the first gateway.
+			switch {
+			case kind == peerPublic && c.gwKind != peerPublic,
+				kind == peerInterconnect && c.gwKind == peerOther:
+				c.gateway, c.edge, c.gwKind = gw, edge, kind
+			}
+			if c.invite != nil && m.method == "" && m.cseqMethod == "INVITE" && m.cseq == c.invite.cseq && m.status >= 200 && c.info.FinalStatus == 0 {
+				c.info.FinalStatus = m.status
+			}
+		}
+	}
+	t.rtpStreams = len(streams)
+	for _, id := range order {
+		c := byID[id]
+		if c.invite == nil {
+			continue // OPTIONS and other messages outside calls
+		}
+		inv := c.invite
+		c.info.Transport = inv.transport
+		switch {
+		case isTwilioPeer(inv.dst.Addr()):
+			c.info.Direction = "termination"
+		case isTwilioPeer(inv.src.Addr()):
+			c.info.Direction = "origination"
+		case strings.HasSuffix(ruriHost(inv.ruri), ".twilio.com"):
+			c.info.Direction = "termination"
+		default:
+			c.info.Direction = "unknown"
+		}
+		c.info.Path = "interconnect"
+		for _, k := range c.kinds {
+			if k == peerOther && c.info.Path == "interconnect" {
+				c.info.Path = "unknown"
+			}
+		}
+		if slices.Contains(c.kinds, peerPublic) {
+			c.info.Path = "public"
+		}
+		if c.info.Path != "unknown" {
+			c.info.Edge, c.info.Gateway = c.edge, c.gateway.String()
+		}
+		t.calls = append(t.calls, c.info)
+	}
+	return t
+}
+
+// ruriHost returns the host of a SIP URI.
+func ruriHost(u string) string {
+	b := bareURI(u)
+	if i := strings.LastIndexByte(b, '@'); i >= 0 {
+		return b[i+1:]
+	}
+	return b[strings.IndexByte(b, ':')+1:]
+}
+
+// findings turns the expectations into the sorted, de-duplicated set and the exit code.
+func findings(exp []expectation) ([]Finding, int, error) {
+	var out []Finding
+	exit := 0
+	for _, e := range exp {
+		f := Finding{Rule: e.rule, CallID: e.callID, Severity: severity[e.rule]}
+		if f.Severity == "" {
+			return nil, 0, fmt.Errorf("no rule %q", e.rule)
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+		if f.Severity == "error" {
+			exit = 1
+		}
+	}
+	slices.SortFunc(out, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.CallID, b.CallID))
+	})
+	if out == nil {
+		out = []Finding{}
+	}
+	return out, exit, nil
+}

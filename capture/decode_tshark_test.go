@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
@@ -223,34 +225,86 @@ func decodeTOurs(d *Decoder, defrag *Defragmenter, p *Packet, f *Frame) (decodeT
 	return v, gap, pending
 }
 
+// decodeTPacket is a packet to compare, with where it came from.
+type decodeTPacket struct {
+	Packet
+	name  string // input and frame number, for messages
+	first bool   // the first packet of its input: reassembly starts afresh
+}
+
+// decodeTWritePcapng writes packets into one pcapng file, one interface per link type.
+func decodeTWritePcapng(t *testing.T, packets []decodeTPacket) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "compare.pcapng")
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iface := map[LinkType]int{}
+	var w *pcapgo.NgWriter
+	for _, p := range packets {
+		id, ok := iface[p.LinkType]
+		if !ok {
+			intf := pcapgo.DefaultNgInterface
+			intf.LinkType = layers.LinkType(p.LinkType)
+			intf.Name = p.LinkType.String()
+			if w == nil {
+				w, err = pcapgo.NewNgWriterInterface(out, intf, pcapgo.DefaultNgWriterOptions)
+			} else {
+				id, err = w.AddInterface(intf)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			iface[p.LinkType] = id
+		}
+		ci := gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(p.Data), Length: max(p.Length, len(p.Data)), InterfaceIndex: id}
+		if err := w.WritePacket(ci, p.Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w != nil {
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // decodeTCompare compares ixaudit's view of each packet with tshark's, and returns the
 // differences and the counts of frames skipped because tshark decodes a protocol on the
 // way that ixaudit does not.
-func decodeTCompare(t *testing.T, tshark, path string, packets []Packet) (diffs []string, skipped map[string]int) {
+func decodeTCompare(t *testing.T, tshark string, packets []decodeTPacket) (diffs []string, skipped map[string]int) {
 	t.Helper()
-	frames := decodeTSharkFields(t, tshark, path)
+	frames := decodeTSharkFields(t, tshark, decodeTWritePcapng(t, packets))
 	if len(frames) != len(packets) {
-		t.Fatalf("%s: tshark shows %d frames, pcapgo read %d", path, len(frames), len(packets))
+		t.Fatalf("tshark shows %d frames, %d were written", len(frames), len(packets))
 	}
 	skipped = map[string]int{}
 	var d Decoder
 	defrag := NewDefragmenter(DefragConfig{})
 	var f Frame
 	for i := range packets {
+		if packets[i].first {
+			defrag.Flush()
+		}
 		theirs := decodeTSharkReduce(frames[i])
-		ours, gap, pending := decodeTOurs(&d, defrag, &packets[i], &f)
+		ours, gap, pending := decodeTOurs(&d, defrag, &packets[i].Packet, &f)
 		if theirs.unknown != "" {
 			skipped[theirs.unknown]++
 			continue
 		}
-		where := fmt.Sprintf("%s frame %d (%s)", filepath.Base(path), i+1, strings.Join(frames[i].protocols, ":"))
+		where := fmt.Sprintf("%s (%s)", packets[i].name, strings.Join(frames[i].protocols, ":"))
 		switch {
-		case !theirs.ip && ours.ip:
-			diffs = append(diffs, fmt.Sprintf("%s: ixaudit decoded %v -> %v, tshark sees no IP", where, ours.src, ours.dst))
 		case theirs.ip && !ours.ip && gap == GapMalformed && theirs.bad:
 			// Both find the headers contradict themselves; tshark shows what it can.
 		case theirs.ip && !ours.ip:
 			diffs = append(diffs, fmt.Sprintf("%s: ixaudit gap %q, tshark sees %v -> %v", where, gap, theirs.src, theirs.dst))
+		case !theirs.ip && ours.ip:
+			diffs = append(diffs, fmt.Sprintf("%s: ixaudit decoded %v -> %v, tshark sees no IP", where, ours.src, ours.dst))
 		case theirs.ip && pending && theirs.ports:
 			diffs = append(diffs, fmt.Sprintf("%s: ixaudit holds a fragment (gap %q), tshark sees ports %d -> %d", where, gap, theirs.sport, theirs.dport))
 		case theirs.ip && (ours.src != theirs.src || ours.dst != theirs.dst || ours.ports != theirs.ports ||
@@ -307,10 +361,10 @@ func decodeTReadCapture(t *testing.T, path string) []Packet {
 }
 
 // TestDecodeMatchesTshark writes every packet of the decoder's table that decodes to a
-// whole datagram into one pcap per link type, and compares with tshark.
+// whole datagram into a pcapng file, and compares with tshark.
 func TestDecodeMatchesTshark(t *testing.T) {
 	tshark := decodeTTshark(t)
-	byLink := map[LinkType][]Packet{}
+	var packets []decodeTPacket
 	var d Decoder
 	for _, c := range decodeTCases(t) {
 		if c.tshark != "" {
@@ -322,40 +376,18 @@ func TestDecodeMatchesTshark(t *testing.T) {
 		if d.Decode(&p, &f) != GapNone || f.Fragment.Is || f.Cut {
 			continue
 		}
-		p.Time = time.Unix(int64(len(byLink[c.link])), 0)
-		byLink[c.link] = append(byLink[c.link], p)
+		p.Time = time.Unix(int64(len(packets)), 0)
+		packets = append(packets, decodeTPacket{Packet: p, name: c.name})
 	}
-	compared := 0
-	for link, packets := range byLink {
-		path := filepath.Join(t.TempDir(), fmt.Sprintf("link%d.pcap", link))
-		out, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := pcapgo.NewWriter(out)
-		if err := w.WriteFileHeader(65535, layers.LinkType(link)); err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range packets {
-			ci := gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(p.Data), Length: p.Length}
-			if err := w.WritePacket(ci, p.Data); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := out.Close(); err != nil {
-			t.Fatal(err)
-		}
-		diffs, skipped := decodeTCompare(t, tshark, path, packets)
-		for _, diff := range diffs {
-			t.Errorf("link type %v: %s", link, diff)
-		}
-		if len(skipped) > 0 {
-			t.Errorf("link type %v: tshark decodes protocols ixaudit skipped: %v", link, skipped)
-		}
-		compared += len(packets)
+	diffs, skipped := decodeTCompare(t, tshark, packets)
+	for _, diff := range diffs {
+		t.Error(diff)
 	}
-	if compared < 50 {
-		t.Errorf("compared only %d packets with tshark", compared)
+	if len(skipped) > 0 {
+		t.Errorf("tshark decodes protocols ixaudit skipped: %v", skipped)
+	}
+	if len(packets) < 50 {
+		t.Errorf("compared only %d packets with tshark", len(packets))
 	}
 }
 
@@ -380,18 +412,98 @@ func TestDecodeCorpusMatchesTshark(t *testing.T) {
 		t.Fatal(err)
 	}
 	slices.Sort(files)
-	total := map[string]int{}
-	frames := 0
+	var packets []decodeTPacket
 	for _, path := range files {
-		packets := decodeTReadCapture(t, path)
-		diffs, skipped := decodeTCompare(t, tshark, path, packets)
-		for _, diff := range diffs {
-			t.Error(diff)
+		rel, _ := filepath.Rel(dir, path)
+		for i, p := range decodeTReadCapture(t, path) {
+			packets = append(packets, decodeTPacket{Packet: p, name: fmt.Sprintf("%s frame %d", rel, i+1), first: i == 0})
 		}
-		for k, n := range skipped {
-			total[k] += n
-		}
-		frames += len(packets)
 	}
-	t.Logf("compared %d frames of %d captures; not compared (tshark decodes a protocol ixaudit does not): %v", frames, len(files), total)
+	diffs, skipped := decodeTCompare(t, tshark, packets)
+	for _, diff := range diffs {
+		t.Error(diff)
+	}
+	if len(files) < 50 || len(packets) < 10000 {
+		t.Errorf("read only %d packets of %d captures", len(packets), len(files))
+	}
+	t.Logf("compared %d frames of %d captures; not compared (tshark decodes a protocol ixaudit does not): %v", len(packets), len(files), skipped)
+}
+
+// TestDecodeCorpus decodes and reassembles shared captures with tunnels, tags,
+// fragments and unusual link types, and checks the counts against those tshark reports in
+// the captures' INDEX.tsv (its notes column). It needs no tshark.
+func TestDecodeCorpus(t *testing.T) {
+	dir := decodeTCapturesDir(t)
+	tests := []struct {
+		file      string
+		datagrams int // decoded to a whole datagram (after reassembly)
+		encap     map[Encap]int
+		proto     map[uint8]int
+		gaps      map[Gap]int
+		completed int // datagrams reassembled
+	}{
+		{file: "heplify/erspan_sip_ipv4_udp.pcapng", datagrams: 140, encap: map[Encap]int{EncapGRE: 140}},
+		{file: "nDPI/vxlan.pcap", datagrams: 127, encap: map[Encap]int{EncapVLAN: 127, EncapVXLAN: 127}},
+		{file: "nDPI/gre_sip.pcapng", datagrams: 36, encap: map[Encap]int{EncapVLAN: 36, EncapGRE: 36}},
+		{file: "nDPI/gre.pcapng", datagrams: 1, encap: map[Encap]int{EncapVLAN: 1, EncapGRE: 1}},
+		{file: "nDPI/rtp.pcapng", datagrams: 112, encap: map[Encap]int{EncapVLAN: 30}},
+		{file: "sngrep/ipip.pcap", datagrams: 4, encap: map[Encap]int{EncapIPinIP: 2}, proto: map[uint8]int{ProtoTCP: 4}},
+		{file: "sngrep/ipv6frag.pcap", datagrams: 32, encap: map[Encap]int{EncapFragmented: 2}, completed: 2},
+		{file: "heplify/ipv6_udp_fragmented.pcap", datagrams: 3, encap: map[Encap]int{EncapFragmented: 1}, completed: 1},
+		{file: "PcapPlusPlus/sip_reqs.pcap", datagrams: 4}, // 2 over PPPoE
+		{file: "heplify/ipip0.pcap", datagrams: 8},         // LINKTYPE_RAW
+		{file: "zeek/sip-long-request-response-paths.pcap", datagrams: 2},
+		{file: "suricata-verify/sip-body-large.pcap", datagrams: 16, proto: map[uint8]int{ProtoTCP: 16}}, // LINKTYPE_NULL
+		{file: "heplify/sip_sctp.pcap", datagrams: 5, proto: map[uint8]int{ProtoSCTP: 5}},                // Linux cooked
+		{file: "hep-wireshark/hep3_compressed.pcap.pcapng", datagrams: 21},
+		{file: "heplify/sip_ipv4_tcp_retrans.pcap", datagrams: 194, gaps: map[Gap]int{GapNotIP: 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			var d Decoder
+			defrag := NewDefragmenter(DefragConfig{})
+			encap, proto, gaps := map[Encap]int{}, map[uint8]int{}, map[Gap]int{}
+			datagrams := 0
+			for _, p := range decodeTReadCapture(t, filepath.Join(dir, tt.file)) {
+				var f Frame
+				if gap := d.Decode(&p, &f); gap != GapNone {
+					gaps[gap]++
+					continue
+				}
+				whole := true
+				for whole && f.Fragment.Is {
+					whole = defrag.Add(&f, p.Time)
+				}
+				if !whole {
+					continue
+				}
+				datagrams++
+				proto[f.Proto]++
+				for bit := Encap(1); bit != 0; bit <<= 1 {
+					if f.Encap&bit != 0 {
+						encap[bit]++
+					}
+				}
+			}
+			defrag.Flush()
+			if datagrams != tt.datagrams {
+				t.Errorf("%d datagrams, want %d", datagrams, tt.datagrams)
+			}
+			if diff := cmp.Diff(tt.encap, encap, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("encapsulations mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.gaps, gaps, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("gaps mismatch (-want +got):\n%s", diff)
+			}
+			for p, n := range tt.proto {
+				if proto[p] != n {
+					t.Errorf("%d datagrams of protocol %d, want %d", proto[p], p, n)
+				}
+			}
+			s := defrag.Stats()
+			if s.Completed != tt.completed || s.FragmentsUsed != s.Fragments {
+				t.Errorf("reassembly: %+v, want %d datagrams completed from all fragments", s, tt.completed)
+			}
+		})
+	}
 }

@@ -92,9 +92,10 @@ type DefragStats struct {
 // timeout before it looks at the new fragment. Expiry assumes time mostly moves forward;
 // datagrams expire in the order they were started.
 //
-// Memory is bounded by DefragConfig.MaxBytes plus one datagram (64 KiB) being assembled,
-// and a free list of at most 64 small buffers kept for reuse. A Defragmenter is not safe
-// for concurrent use.
+// Memory is bounded by DefragConfig.MaxBytes, plus two working buffers of at most 64 KiB
+// (the datagram last completed, and the growth of the one being added to before older
+// datagrams are evicted to make room) and a free list of at most 64 datagrams with buffers
+// of at most 16 KiB kept for reuse. A Defragmenter is not safe for concurrent use.
 type Defragmenter struct {
 	cfg    DefragConfig
 	dec    Decoder
@@ -179,16 +180,16 @@ func (d *Defragmenter) Add(f *Frame, t time.Time) (done bool) {
 	d.Expire(t)
 
 	off, n, more := f.Fragment.Offset, len(f.Payload), f.Fragment.More
-	end := off + n
 	limit := defragMaxPayload4
 	if f.IPVersion == 6 {
 		limit = defragMaxPayload6
 	}
-	if (f.IPVersion != 4 && f.IPVersion != 6) || f.Cut || off < 0 || off%8 != 0 || end > limit ||
+	if (f.IPVersion != 4 && f.IPVersion != 6) || f.Cut || off < 0 || off%8 != 0 || off > limit || n > limit-off ||
 		(more && (n == 0 || n%8 != 0)) {
 		d.stats.FragmentsDropped++
 		return false
 	}
+	end := off + n
 
 	key := defragKey{src: f.Src, dst: f.Dst, id: f.Fragment.ID, version: f.IPVersion}
 	if f.IPVersion == 4 {

@@ -87,9 +87,9 @@ func rtpHeaderLen(b []byte) int {
 // than the payload, and a payload type outside 72–76, the values that collide with RTCP
 // packet types 200–204 once the marker bit is masked (RFC 5761 §4).
 //
-// It is a structural test of one datagram and a weak one: about one random datagram in
-// five passes (DNS queries whose ID starts with binary 10 do). Trust it on ports that SDP
-// announced, or once a stream of such packets is Stats.Validated.
+// It is a structural test of one datagram and a weak one: about 7% of random datagrams
+// pass it, and so do DNS queries whose ID starts with binary 10. Trust it on ports that
+// SDP announced, or once a stream of such packets is Stats.Validated.
 //
 // SRTP packets pass, because their header is in clear. An SRTP packet with the P bit set
 // may fail: its padding count is encrypted and its last byte is the authentication tag.

@@ -10,8 +10,11 @@
 //     Wireshark's RTP stream analysis computes them (ui/tap-rtp-analysis.c) so that figures can
 //     be checked against `tshark -q -z rtp,streams`, and an ITU-T G.107 E-model MOS estimate;
 //   - Tracker, a bounded table of Streams keyed by (source, destination, SSRC) that evicts idle
-//     streams in packet time, and ParseRTCP, which walks compound RTCP for sender and receiver
-//     reports.
+//     streams in packet time, and ParseRTCP and ParseSRTCP, which walk compound RTCP for sender
+//     and receiver reports so that the far end's view (loss, jitter) can sit beside ours.
+//
+// The tests compare every figure with TShark 4.0.17 (`tshark -q -z rtp,streams`) on generated
+// captures and on the shared public captures, and the classifiers with what tshark decodes.
 //
 // Time is always packet time. Nothing here starts a goroutine.
 package media

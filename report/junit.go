@@ -371,4 +371,3 @@ func junitTime(s string) string {
 	}
 	return t.UTC().Format("2006-01-02T15:04:05")
 }
-

@@ -163,11 +163,7 @@ func (m *Markdown) calls(b *bytes.Buffer, r *analyze.Report) {
 			orDash(strings.Join(rules, " ")))
 	}
 	if more := len(calls) - n; more > 0 {
-		noun := "calls"
-		if more == 1 {
-			noun = "call"
-		}
-		fmt.Fprintf(b, "\n… and %s more %s (see the JSON report).\n", thousands(more), noun)
+		fmt.Fprintf(b, "\n%s (the JSON report lists them all).\n", andMore(more, "call"))
 	}
 	b.WriteString("\n</details>\n\n")
 }

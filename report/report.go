@@ -14,8 +14,8 @@ import (
 	"github.com/ixaudit/ixaudit/analyze"
 )
 
-// Options tune the human-facing renderers. The zero value is usable: Width and MaxExamples
-// fall back to their defaults, FailOn to error.
+// Options tune the renderers. The zero value is usable: Width and MaxExamples fall back to
+// their defaults, FailOn to the report's own threshold, Rules to RuleIDs.
 type Options struct {
 	// Color enables ANSI colour in the table format. The caller decides (a terminal, and
 	// NO_COLOR unset); renderers never look at the environment.
@@ -24,7 +24,8 @@ type Options struct {
 	Width int
 	// MaxExamples is the number of example findings shown per rule (default 3).
 	MaxExamples int
-	// AllCalls lists every call in the per-call tables, not only calls with findings.
+	// AllCalls lists every call and stream in the table and Markdown formats, not only the
+	// calls with findings (of which the table lists at most 100) and their streams.
 	AllCalls bool
 	// FailOn is the lowest severity that fails a JUnit test case: "error", "warning",
 	// "info", or "never" (nothing fails). When empty, the report's own Summary.FailOn is
@@ -70,8 +71,9 @@ func fails(f *analyze.Finding, failOn analyze.Severity) bool {
 	return !f.Known && failOn.Rank() > 0 && f.Severity.Rank() >= failOn.Rank()
 }
 
-// RuleIDs is the rule catalogue of PRODUCT.md, in its order. The rule set package will own
-// the list; until then Options.Rules falls back to it.
+// RuleIDs is the rule catalogue of PRODUCT.md, in its order: what Options.Rules falls back
+// to. The rule set in force is the authority (cmd passes its ids in Options.Rules); a test
+// keeps this list equal to the embedded rule set's.
 var RuleIDs = []string{
 	"signalling-public-path",
 	"signalling-unknown-peer",
@@ -106,13 +108,14 @@ type Renderer interface {
 }
 
 // Formats lists the format names New accepts, in the order they are documented.
-var Formats = []string{"table", "json", "junit", "markdown"}
+var Formats = []string{"table", "json", "junit", "markdown", "html"}
 
 // New returns the renderer for format: "table", "json", "junit" or "markdown" (alias "md"),
 // with the zero fields of opt set to their defaults. This is the one place a format is
 // chosen; an unknown name is an error that lists the formats.
 func New(format string, opt Options) (Renderer, error) {
 	opt = opt.withDefaults()
+	// A new format (HTML is next) is one more case here and one more name in Formats.
 	switch strings.ToLower(format) {
 	case "table":
 		return &Table{opt: opt}, nil
@@ -122,7 +125,8 @@ func New(format string, opt Options) (Renderer, error) {
 		return &JUnit{opt: opt}, nil
 	case "markdown", "md":
 		return &Markdown{opt: opt}, nil
-	// case "html": the HTML renderer will be added here.
+	case "html":
+		return &HTML{opt: opt}, nil
 	}
 	return nil, fmt.Errorf("unknown report format %q (formats: %s)", format, strings.Join(Formats, ", "))
 }

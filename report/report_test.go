@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ixaudit/ixaudit/analyze"
+	"github.com/ixaudit/ixaudit/analyze/ruleset"
 )
 
 func TestNew(t *testing.T) {
@@ -207,5 +208,17 @@ func TestTruncateMiddle(t *testing.T) {
 		if width(got) > max(tt.w, 0) {
 			t.Errorf("truncateMiddle(%q, %d) = %q is %d columns wide", tt.in, tt.w, got, width(got))
 		}
+	}
+}
+
+// TestRuleIDsMatchRuleSet: the fallback catalogue lists the embedded rule set's rules, in
+// its order, so JUnit output is the same whether or not the caller passes Options.Rules.
+func TestRuleIDsMatchRuleSet(t *testing.T) {
+	var ids []string
+	for _, r := range ruleset.Default().Rules() {
+		ids = append(ids, r.ID)
+	}
+	if diff := cmp.Diff(ids, RuleIDs); diff != "" {
+		t.Errorf("RuleIDs differs from ruleset.Default().Rules() (-ruleset +RuleIDs):\n%s", diff)
 	}
 }

@@ -72,13 +72,11 @@ func valueColor(s string) string {
 
 func (t *Table) verdict(b *bytes.Buffer, r *analyze.Report) {
 	v := verdictOf(r)
-	status := v.Status
-	switch {
-	case v.Failed:
-		status = t.paint(sgrBold+sgrRed, status)
-	default:
-		status = t.paint(sgrBold+sgrGreen, status)
+	colour := sgrGreen
+	if v.Failed {
+		colour = sgrRed
 	}
+	status := t.paint(sgrBold+colour, v.Status)
 	// The detail is wrapped, not cut: it is the one line everybody reads.
 	t.para(b, status+": ", clean(v.Detail))
 }
@@ -209,7 +207,7 @@ func (t *Table) findings(b *bytes.Buffer, r *analyze.Report) {
 		sev := clean(string(g.Severity))
 		t.heading(b, rule+strings.Replace(suffix, sev, t.paint(valueColor(sev), sev), 1))
 		if msg := clean(first.Message); msg != "" {
-			t.para(b, "", msg)
+			t.para(b, "", truncateMiddle(msg, maxMessageLines*t.opt.Width))
 		}
 		cols := []column{{Header: "packet", Right: true}, {Header: "time"}}
 		if multiInput {
@@ -247,9 +245,20 @@ func (t *Table) findings(b *bytes.Buffer, r *analyze.Report) {
 	}
 }
 
+// maxMessageLines bounds the lines a rule's message takes.
+const maxMessageLines = 3
+
+// maxTableCalls bounds the calls with findings the table lists without AllCalls.
+const maxTableCalls = 100
+
 func (t *Table) calls(b *bytes.Buffer, r *analyze.Report) {
 	calls := callsShown(r, t.opt.AllCalls)
 	hidden := len(r.Calls) - len(calls)
+	cut := 0
+	if !t.opt.AllCalls && len(calls) > maxTableCalls {
+		cut = len(calls) - maxTableCalls
+		calls = calls[:maxTableCalls]
+	}
 	if len(calls) == 0 {
 		if hidden > 0 {
 			b.WriteByte('\n')
@@ -295,6 +304,9 @@ func (t *Table) calls(b *bytes.Buffer, r *analyze.Report) {
 			string(c.Path), orDash(c.Edge), orDash(c.Gateway), status, strconv.Itoa(m.Streams), loss, mos})
 	}
 	t.table(b, cols, rows)
+	if cut > 0 {
+		t.line(b, andMore(cut, "call")+" with findings (the JSON report lists them all)")
+	}
 	if hidden > 0 {
 		t.line(b, fmt.Sprintf("(%s without findings not listed)", plural(hidden, "call")))
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -176,5 +177,26 @@ func TestGapMeanings(t *testing.T) {
 	}
 	if !strings.Contains(gapMeaning("something-new"), "no description") {
 		t.Error("an unknown reason is not said to be undocumented")
+	}
+}
+
+// TestTableCallsCapped: without AllCalls, at most maxTableCalls calls with findings are
+// listed, and the rest are counted; with AllCalls, all are.
+func TestTableCallsCapped(t *testing.T) {
+	r := bigReport(maxTableCalls + 5)
+	for _, all := range []bool{false, true} {
+		ren, _ := New("table", Options{AllCalls: all})
+		var b bytes.Buffer
+		if err := ren.Render(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		last := fmt.Sprintf("\n%d ", maxTableCalls+5)
+		if all != strings.Contains(out, last) {
+			t.Errorf("AllCalls %v: row %d listed = %v", all, maxTableCalls+5, !all)
+		}
+		if cut := strings.Contains(out, "… and 5 more calls with findings"); cut == all {
+			t.Errorf("AllCalls %v: the calls left out are counted = %v", all, cut)
+		}
 	}
 }

@@ -173,6 +173,10 @@ var gapMeanings = map[string]string{
 	"tcp-gap":               "TCP data missing bytes before it, so it could not be placed",
 	"tcp-evicted":           "TCP data dropped by the reassembly memory limit",
 	kernelDrops:             "dropped by the kernel before capture (not in the file)",
+	// Reasons the analysis adds (analyze/engine.go).
+	"tls-content":   "TLS-encrypted SIP: the messages cannot be read",
+	"sctp":          "SCTP, which is not decoded (SIP over SCTP)",
+	"calls-evicted": "packets of calls dropped by the call-table memory limit",
 }
 
 // gapMeaning explains reason, or says that it is not documented.
@@ -333,6 +337,14 @@ func plural(n int, noun string) string {
 	return thousands(n) + " " + noun + "s"
 }
 
+// andMore says "… and 1 more call", "… and 5 more calls".
+func andMore(n int, noun string) string {
+	if n != 1 {
+		noun += "s"
+	}
+	return "… and " + thousands(n) + " more " + noun
+}
+
 // clockTime shows an RFC 3339 time as a time of day with milliseconds, in its own zone;
 // anything else is shown as it is.
 func clockTime(s string) string {
@@ -400,16 +412,24 @@ func hasUnprintable(s string) bool {
 	return false
 }
 
-// width is the number of terminal columns s takes, ANSI escapes excluded.
-func width(s string) int { return twwidth.Width(s) }
+// width is the number of terminal columns s takes, ANSI escapes excluded, measured as
+// tablewriter measures it. Long strings bypass tablewriter's global cache, which would
+// otherwise keep hostile megabyte values alive.
+func width(s string) int {
+	if len(s) > 256 {
+		return twwidth.WidthNoCache(s)
+	}
+	return twwidth.Width(s)
+}
 
 // ellipsis marks text cut out of the middle of a value.
 const ellipsis = "…"
 
 // truncateMiddle shortens s to at most w columns by cutting its middle, keeping its head
-// and tail (a Call-ID's host, an evidence's end) readable.
+// and tail (a Call-ID's host, an evidence's end) readable. s has been through clean: it
+// holds no tab, the one character wider than its bytes.
 func truncateMiddle(s string, w int) string {
-	if width(s) <= w {
+	if len(s) <= w || width(s) <= w { // no character is wider than its UTF-8 bytes
 		return s
 	}
 	if w <= 0 {

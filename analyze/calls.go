@@ -340,29 +340,40 @@ func (in *inputAuditor) finalize(c *CallState) {
 	}
 	in.mediaGen++
 	in.judgeOneWay(c)
-	switch {
-	case c.usedPublic:
-		c.Path = PathPublic
-	case c.usedIX:
-		// Legs of the same Call-ID with non-Twilio hosts (the SBC's own side, when a
-		// proxy keeps the Call-ID) do not make a call's Twilio path unknown.
-		c.Path = PathInterconnect
-	default:
-		c.Path = PathUnknown
-	}
+	c.Path = pathOf(c)
 	if !c.end.IsZero() {
 		c.End = formatTime(c.end)
 	}
-	c.Rules = c.Rules[:0]
-	for r := range c.rules {
-		c.Rules = append(c.Rules, r)
-	}
-	sort.Strings(c.Rules)
+	c.Rules = sortedRules(c.rules)
 	if c.Findings == 0 && !in.a.cfg.AllLadders {
 		c.Messages = nil
 	}
 	in.res.countCall(c, in.a.cfg.maxListedCalls())
 	c.rules, c.seen, c.rtpMaps, c.endpoints = nil, nil, nil, nil
+}
+
+// pathOf is the path verdict on a call: public when any of its SIP was exchanged with a
+// Twilio public address, interconnect when the rest was with Interconnect gateways (legs
+// of the same Call-ID with non-Twilio hosts — the SBC's own side, when a proxy keeps the
+// Call-ID — do not make its Twilio path unknown), unknown when no Twilio gateway took part.
+func pathOf(c *CallState) Path {
+	switch {
+	case c.usedPublic:
+		return PathPublic
+	case c.usedIX:
+		return PathInterconnect
+	}
+	return PathUnknown
+}
+
+// sortedRules lists the rules of a set in order.
+func sortedRules(set map[string]bool) []string {
+	var out []string
+	for r := range set {
+		out = append(out, r)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // finishCalls ends every dialog still followed at the end of the input, and orders the

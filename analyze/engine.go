@@ -126,6 +126,45 @@ func (a *Auditor) Audit(ctx context.Context, src capture.Source) (*InputResult, 
 	return in.res, err
 }
 
+// Session audits packets handed to it one at a time, for sources that do not end (live
+// capture). It is not safe for concurrent use: one goroutine calls Packet, Snapshot and
+// Close.
+type Session struct {
+	in *inputAuditor
+}
+
+// NewSession starts auditing an input called name.
+func (a *Auditor) NewSession(name string) *Session {
+	return &Session{in: newInputAuditor(a, name)}
+}
+
+// Packet judges one packet. Its data is not kept after Packet returns.
+func (s *Session) Packet(p *capture.Packet) { s.in.packet(p) }
+
+// Snapshot returns what the session has judged so far, as if the input ended now, without
+// ending anything: calls in progress are reported as they stand, and packets still held
+// for reassembly are counted under the packet use "pending".
+func (s *Session) Snapshot(linkTypes []capture.LinkType, drops uint64) *InputResult {
+	return s.in.snapshot(linkTypes, drops)
+}
+
+// Close ends the input: it flushes reassembly, ends every call and returns the result.
+func (s *Session) Close(linkTypes []capture.LinkType, drops uint64) *InputResult {
+	s.in.finish(staticSource{linkTypes: linkTypes, drops: drops})
+	return s.in.res
+}
+
+// staticSource gives finish the link types and drop count of a source that was not read
+// through the capture.Source interface.
+type staticSource struct {
+	capture.Source
+	linkTypes []capture.LinkType
+	drops     uint64
+}
+
+func (s staticSource) LinkTypes() []capture.LinkType { return s.linkTypes }
+func (s staticSource) Drops() uint64                 { return s.drops }
+
 // inputAuditor is the state of one input's audit. It is used by one goroutine.
 type inputAuditor struct {
 	a    *Auditor

@@ -252,9 +252,15 @@ func (in *inputAuditor) finishMedia() {
 	for _, st := range in.tracker.Streams() {
 		in.keepStream(st)
 	}
-	for _, sr := range in.evicted {
+	in.res.Streams = in.streamsOf(in.evicted)
+}
+
+// streamsOf turns stream records into the report's streams, in packet order.
+func (in *inputAuditor) streamsOf(recs []streamRecord) []Stream {
+	out := make([]Stream, 0, len(recs))
+	for _, sr := range recs {
 		s := &sr.stats
-		out := Stream{
+		st := Stream{
 			Src:          s.Src.String(),
 			Dst:          s.Dst.String(),
 			SSRC:         fmt.Sprintf("0x%08X", s.SSRC),
@@ -274,29 +280,30 @@ func (in *inputAuditor) finishMedia() {
 			End:          formatTime(s.End),
 		}
 		for _, pt := range s.PayloadTypes {
-			out.PayloadTypes = append(out.PayloadTypes, int(pt))
+			st.PayloadTypes = append(st.PayloadTypes, int(pt))
 		}
 		if sr.call != nil {
-			out.CallID = sr.call.CallID
-			out.Announced = true
+			st.CallID = sr.call.CallID
+			st.Announced = true
 		}
 		if s.HasRemote {
 			lost := s.Remote.CumLost
-			out.RTCPLost = &lost
+			st.RTCPLost = &lost
 			if s.Remote.JitterMs > 0 {
 				j := round3(s.Remote.JitterMs)
-				out.RTCPJitterMs = &j
+				st.RTCPJitterMs = &j
 			}
 		}
-		in.res.Streams = append(in.res.Streams, out)
+		out = append(out, st)
 	}
-	sort.SliceStable(in.res.Streams, func(i, j int) bool {
-		a, b := &in.res.Streams[i], &in.res.Streams[j]
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
 		if a.FirstPacket != b.FirstPacket {
 			return a.FirstPacket < b.FirstPacket
 		}
 		return a.SSRC < b.SSRC
 	})
+	return out
 }
 
 // judgeOneWay applies media-one-way to a call that has ended.

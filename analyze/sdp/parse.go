@@ -2,17 +2,22 @@ package sdp
 
 import "bytes"
 
-// Order ranks of the line types (RFC 8866 §5): a line whose rank is lower than the one
-// before it in the same section is out of order. 0 marks a type not allowed there;
-// t= and r= share a rank because time descriptions repeat.
-var sessionRank = [26]int8{
-	'v' - 'a': 1, 'o' - 'a': 2, 's' - 'a': 3, 'i' - 'a': 4, 'u' - 'a': 5, 'e' - 'a': 6,
-	'p' - 'a': 7, 'c' - 'a': 8, 'b' - 'a': 9, 't' - 'a': 10, 'r' - 'a': 10, 'z' - 'a': 11,
-	'k' - 'a': 12, 'a' - 'a': 13,
-}
+// Order ranks of the line types (RFC 8866 §5), indexed by letter less 'a': a line whose
+// rank is lower than the one before it in the same section is out of order. 0 marks a
+// type not allowed there; t= and r= share a rank because time descriptions repeat.
+var (
+	sessionRank = ranks("v", "o", "s", "i", "u", "e", "p", "c", "b", "tr", "z", "k", "a")
+	mediaRank   = ranks("m", "i", "c", "b", "k", "a")
+)
 
-var mediaRank = [26]int8{
-	'm' - 'a': 1, 'i' - 'a': 2, 'c' - 'a': 3, 'b' - 'a': 4, 'k' - 'a': 5, 'a' - 'a': 6,
+// ranks builds a rank table: the letters of the first group rank 1, the next 2, ...
+func ranks(groups ...string) (t [26]int8) {
+	for r, g := range groups {
+		for _, c := range []byte(g) {
+			t[c-'a'] = int8(r + 1)
+		}
+	}
+	return t
 }
 
 // parser holds the state of one Parse.
@@ -110,11 +115,11 @@ func (p *parser) lineType(typ byte, val []byte) {
 	if p.discard {
 		return
 	}
-	ranks := &sessionRank
+	table := &sessionRank
 	if p.cur >= 0 {
-		ranks = &mediaRank
+		table = &mediaRank
 	}
-	r := ranks[typ-'a']
+	r := table[typ-'a']
 	switch {
 	case r == 0 && sessionRank[typ-'a'] == 0 && mediaRank[typ-'a'] == 0:
 		p.violate(ViolationUnknownType)

@@ -29,7 +29,8 @@ const (
 //     start a message (garbage after a gap, another protocol), up to the next line that
 //     could be a start line ("METHOD scheme:..." or "SIP/2.0 ddd"), or inside a line
 //     to a known method or "SIP/" that starts one. Frame judges each place the same way
-//     whatever pieces the stream arrives in, so framing does not depend on segmentation.
+//     whatever pieces the stream arrives in, so framing does not depend on segmentation
+//     (lines longer than MaxFrameHeader aside).
 //
 // Frame never waits for more than MaxFrameHeader bytes of headers or MaxFrameBody bytes of
 // body, whatever Content-Length claims (see MaxFrameBody). When atEOF is true no more data
@@ -59,9 +60,9 @@ func Frame(buf []byte, atEOF bool) int {
 	if startLineShape(buf[:lineEnd], true) != shapeYes {
 		return resync(buf, atEOF)
 	}
-	// Find the end of the headers and the first Content-Length.
-	bodyLen := 0
-	seenLength := false
+	// Find the end of the headers and the value of the first Content-Length field,
+	// continuation lines included, as Parse reads it.
+	lengthStart, lengthEnd := -1, -1
 	pos := next
 	for {
 		if pos > MaxFrameHeader {
@@ -88,19 +89,24 @@ func Frame(buf []byte, atEOF bool) int {
 			pos = nl
 			break
 		}
-		if !seenLength && !isWS(buf[pos]) {
-			if name, value, ok := bytes.Cut(buf[pos:end], []byte{':'}); ok {
-				if kindOf(trimWS(name)) == HeaderContentLength {
-					seenLength = true
-					if n, ok := atoi(trimWS(value), 9); ok {
-						bodyLen = n
-					}
-				}
+		switch {
+		case isWS(buf[pos]):
+			if lengthEnd == pos-1 || lengthEnd == pos-2 { // continues Content-Length
+				lengthEnd = end
+			}
+		case lengthStart < 0:
+			if colon := bytes.IndexByte(buf[pos:end], ':'); colon >= 0 && kindOf(trimWS(buf[pos:pos+colon])) == HeaderContentLength {
+				lengthStart, lengthEnd = pos+colon+1, end
 			}
 		}
 		pos = nl
 	}
-	bodyLen = min(bodyLen, MaxFrameBody)
+	bodyLen := 0
+	if lengthStart >= 0 {
+		if n, ok := atoi(trimLWS(buf[lengthStart:lengthEnd]), 9); ok {
+			bodyLen = min(n, MaxFrameBody)
+		}
+	}
 	if len(buf)-pos >= bodyLen {
 		return pos + bodyLen
 	}

@@ -29,6 +29,8 @@ func TestFrame(t *testing.T) {
 		{name: "bad Content-Length: no body", buf: "BYE sip:a@h SIP/2.0\r\nContent-Length: x\r\n\r\nrest", want: len("BYE sip:a@h SIP/2.0\r\nContent-Length: x\r\n\r\n")},
 		{name: "negative Content-Length: no body", buf: "BYE sip:a@h SIP/2.0\r\nContent-Length: -5\r\n\r\nrest", want: len("BYE sip:a@h SIP/2.0\r\nContent-Length: -5\r\n\r\n")},
 		{name: "first Content-Length wins", buf: "BYE sip:a@h SIP/2.0\r\nContent-Length: 1\r\nContent-Length: 3\r\n\r\nabc", want: len("BYE sip:a@h SIP/2.0\r\nContent-Length: 1\r\nContent-Length: 3\r\n\r\na")},
+		{name: "folded Content-Length", buf: "BYE sip:a@h SIP/2.0\r\nContent-Length:\r\n  3\r\n\r\nabcd", want: len("BYE sip:a@h SIP/2.0\r\nContent-Length:\r\n  3\r\n\r\nabc")},
+		{name: "folded Content-Length, bare LF", buf: "BYE sip:a@h SIP/2.0\nl:\n\t2\n\nabcd", want: len("BYE sip:a@h SIP/2.0\nl:\n\t2\n\nab")},
 		{name: "folded line is not Content-Length", buf: "BYE sip:a@h SIP/2.0\r\nX: y\r\n Content-Length: 3\r\n\r\nabc", want: len("BYE sip:a@h SIP/2.0\r\nX: y\r\n Content-Length: 3\r\n\r\n")},
 		{name: "body incomplete", buf: frameMsgA[:len(frameMsgA)-1], want: 0},
 		{name: "body incomplete at EOF", buf: frameMsgA[:len(frameMsgA)-1], atEOF: true, want: len(frameMsgA) - 1},

@@ -113,8 +113,17 @@ func FuzzFrame(f *testing.F) {
 				if again := Frame(data[:n], atEOF); again != n {
 					t.Fatalf("Frame of its own message = %d, want %d", again, n)
 				}
+				// Frame and Parse read Content-Length the same way.
 				var m Message
-				_ = m.Parse(data[:n])
+				if m.Parse(data[:n]) == nil && !atEOF {
+					cl, ok := m.ContentLength()
+					if ok && cl >= 0 && cl <= MaxFrameBody && len(m.Body()) != cl {
+						t.Fatalf("Frame gave a body of %d bytes, Parse reads Content-Length %d", len(m.Body()), cl)
+					}
+					if m.Len() != n {
+						t.Fatalf("Frame gave %d bytes, Parse reads a message of %d", n, m.Len())
+					}
+				}
 			}
 		}
 		whole, wholeSkipped := frameStream(t, data, len(data))

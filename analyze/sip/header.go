@@ -70,29 +70,24 @@ var headerNames = [numHeaderKinds]string{
 	HeaderVia:                "Via",
 }
 
-// compactKinds maps a lower-case compact form letter to its kind.
-var compactKinds = [26]HeaderKind{
-	'a' - 'a': HeaderAcceptContact,
-	'b' - 'a': HeaderReferredBy,
-	'c' - 'a': HeaderContentType,
-	'd' - 'a': HeaderRequestDisposition,
-	'e' - 'a': HeaderContentEncoding,
-	'f' - 'a': HeaderFrom,
-	'i' - 'a': HeaderCallID,
-	'j' - 'a': HeaderRejectContact,
-	'k' - 'a': HeaderSupported,
-	'l' - 'a': HeaderContentLength,
-	'm' - 'a': HeaderContact,
-	'n' - 'a': HeaderIdentityInfo,
-	'o' - 'a': HeaderEvent,
-	'r' - 'a': HeaderReferTo,
-	's' - 'a': HeaderSubject,
-	't' - 'a': HeaderTo,
-	'u' - 'a': HeaderAllowEvents,
-	'v' - 'a': HeaderVia,
-	'x' - 'a': HeaderSessionExpires,
-	'y' - 'a': HeaderIdentity,
-}
+// compactKinds maps a lower-case compact form letter, less 'a', to its kind.
+var compactKinds = func() (t [26]HeaderKind) {
+	for _, c := range []struct {
+		letter byte
+		kind   HeaderKind
+	}{
+		{'a', HeaderAcceptContact}, {'b', HeaderReferredBy}, {'c', HeaderContentType},
+		{'d', HeaderRequestDisposition}, {'e', HeaderContentEncoding}, {'f', HeaderFrom},
+		{'i', HeaderCallID}, {'j', HeaderRejectContact}, {'k', HeaderSupported},
+		{'l', HeaderContentLength}, {'m', HeaderContact}, {'n', HeaderIdentityInfo},
+		{'o', HeaderEvent}, {'r', HeaderReferTo}, {'s', HeaderSubject}, {'t', HeaderTo},
+		{'u', HeaderAllowEvents}, {'v', HeaderVia}, {'x', HeaderSessionExpires},
+		{'y', HeaderIdentity},
+	} {
+		t[c.letter-'a'] = c.kind
+	}
+	return t
+}()
 
 // String returns the canonical long name of the header ("Call-ID"), or "" for HeaderOther.
 func (k HeaderKind) String() string {

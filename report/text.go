@@ -47,8 +47,8 @@ func verdictOf(r *analyze.Report) verdict {
 			parts = append(parts, c)
 		}
 	case public > 0:
-		parts = append(parts, fmt.Sprintf("%s of %s left Interconnect (public: %s)",
-			thousands(public), plural(calls, "call"), thousands(public)))
+		parts = append(parts, fmt.Sprintf("%s of %s left Interconnect (public: %s%s)",
+			thousands(public), plural(calls, "call"), thousands(public), publicDetail(r)))
 		if unknown > 0 {
 			parts = append(parts, plural(unknown, "call")+" on an unknown path")
 		}
@@ -465,4 +465,42 @@ func truncateMiddle(s string, w int) string {
 		tail[i], tail[j] = tail[j], tail[i]
 	}
 	return string(head) + ellipsis + string(tail)
+}
+
+// publicDetail names the public edges the calls that left Interconnect used, and when the
+// first of them started: ", edge ashburn, first at 14:02:11".
+func publicDetail(r *analyze.Report) string {
+	edges := map[string]bool{}
+	first := ""
+	for _, c := range r.Calls {
+		if c.Path != analyze.PathPublic {
+			continue
+		}
+		if c.Edge != "" {
+			edges[c.Edge] = true
+		}
+		if c.Start != "" && (first == "" || c.Start < first) {
+			first = c.Start
+		}
+	}
+	if len(edges) == 0 && first == "" {
+		return ""
+	}
+	var b strings.Builder
+	if len(edges) > 0 {
+		names := make([]string, 0, len(edges))
+		for e := range edges {
+			names = append(names, e)
+		}
+		sort.Strings(names)
+		if len(names) == 1 {
+			b.WriteString(", edge " + names[0])
+		} else {
+			b.WriteString(", edges " + strings.Join(names, ", "))
+		}
+	}
+	if t, err := time.Parse(time.RFC3339Nano, first); err == nil {
+		b.WriteString(", first at " + t.UTC().Format("15:04:05"))
+	}
+	return b.String()
 }

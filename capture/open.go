@@ -25,7 +25,7 @@ type Progress interface {
 // system dropped (pcapng; classic pcap has no such field).
 type DropCounter interface {
 	// Drops is the number of packets the capturing system reported as dropped, as far
-	// as the capture has been read.
+	// as the capture has been read. Call it from the goroutine that calls ReadPacket.
 	Drops() uint64
 }
 
@@ -46,7 +46,11 @@ const (
 // The input is recognised by its first bytes: pcap (microsecond, nanosecond or
 // "modified" format, either byte order), pcapng (either byte order), or either of them
 // compressed with gzip. The input is read as a stream, through a 1 MiB buffer: it is
-// never read whole into memory and never seeked, so pipes and FIFOs work.
+// never read whole into memory and never seeked, so pipes and FIFOs work. The packets
+// alias that buffer: a Packet's Data is valid only until the next ReadPacket.
+//
+// The Source is a *PcapReader or a *PcapngReader. Both implement Progress; the
+// PcapngReader also implements DropCounter.
 //
 // Errors are one line and start with the name: a file that cannot be opened (the error
 // wraps the *fs.PathError), a directory (wraps syscall.EISDIR), an empty input
@@ -57,7 +61,7 @@ const (
 // Close closes the file; for "-" it leaves standard input open.
 func Open(name string) (Source, error) {
 	if name == "-" {
-		return newSource(name, os.Stdin, nil)
+		return newSource(name, os.Stdin, nil, readBufferSize)
 	}
 	f, err := os.Open(name)
 	if err != nil {
@@ -67,7 +71,7 @@ func Open(name string) (Source, error) {
 		f.Close()
 		return nil, &detailError{msg: name + ": is a directory", cause: syscall.EISDIR}
 	}
-	src, err := newSource(name, f, f)
+	src, err := newSource(name, f, f, readBufferSize)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -79,7 +83,7 @@ func Open(name string) (Source, error) {
 // error messages and returned by Name. It recognises the same formats as Open and
 // returns the same errors. Close does not close r.
 func NewReader(name string, r io.Reader) (Source, error) {
-	return newSource(name, r, nil)
+	return newSource(name, r, nil, readBufferSize)
 }
 
 // openError turns an error of os.Open into one line that names the file once.
@@ -132,10 +136,11 @@ func (in *input) corrupt(record int, block string, offset int64, format string, 
 	return &ReadError{Name: in.name, Record: record, Block: block, Offset: offset, Err: errorf(ErrCorrupt, format, args...)}
 }
 
-// newSource sniffs the first bytes of r and returns the reader for its format.
-func newSource(name string, r io.Reader, closer io.Closer) (Source, error) {
+// newSource sniffs the first bytes of r and returns the reader for its format, reading
+// through buffers of bufSize bytes (tests use small ones to exercise refills).
+func newSource(name string, r io.Reader, closer io.Closer, bufSize int) (Source, error) {
 	in := &input{name: name, count: &countingReader{r: r}, closer: closer}
-	in.buf = newRecordBuffer(in.count, readBufferSize)
+	in.buf = newRecordBuffer(in.count, bufSize)
 	head, err := in.buf.peek(4)
 	if len(head) == 0 {
 		return nil, emptyError(name, err, "")
@@ -147,7 +152,7 @@ func newSource(name string, r io.Reader, closer io.Closer) (Source, error) {
 		if in.gz, err = gzip.NewReader(in.buf); err != nil {
 			return nil, &ReadError{Name: name, Block: "gzip header", Err: gzipError(err)}
 		}
-		in.buf = newRecordBuffer(gzipStream{in.gz}, readBufferSize)
+		in.buf = newRecordBuffer(gzipStream{in.gz}, bufSize)
 		head, err = in.buf.peek(4)
 		if len(head) == 0 {
 			return nil, emptyError(name, err, " (the gzip stream holds no data)")
@@ -161,6 +166,13 @@ func newSource(name string, r io.Reader, closer io.Closer) (Source, error) {
 	}
 	switch magic := magicOf(head); {
 	case magic == magicPcapng:
+		// The block type is a palindrome made of line-end characters, which a text
+		// file may start with: only the byte-order magic after it makes a pcapng.
+		if shb, _ := in.buf.peek(12); len(shb) == 12 {
+			if bom := littleEndian.uint32(shb[8:]); bom != magicPcapngOrder && bom != magicPcapngSwapped {
+				return nil, notCaptureError(name, shb[:4])
+			}
+		}
 		return newPcapngReader(in)
 	case isPcapMagic(magic):
 		return newPcapReader(in)

@@ -105,7 +105,7 @@ func (r *PcapReader) ReadPacket() (Packet, error) {
 		return Packet{}, r.err
 	}
 	b := r.in.buf
-	off := b.off
+	off := b.offset()
 	h, err := b.next(r.headerLen)
 	if err != nil {
 		if err == io.EOF && b.buffered() == 0 {

@@ -143,7 +143,7 @@ func (r *PcapngReader) ReadPacket() (Packet, error) {
 	}
 	b := r.in.buf
 	for {
-		off := b.off
+		off := b.offset()
 		h, err := b.next(8)
 		if err != nil {
 			if err == io.EOF && b.buffered() == 0 {
@@ -424,7 +424,7 @@ func (r *PcapngReader) options(b []byte, fn func(code uint16, value []byte)) {
 func (r *PcapngReader) skipBlock(typ uint32, off int64, blockLen uint32) error {
 	b := r.in.buf
 	if err := b.skip(int64(blockLen) - 12); err != nil {
-		return r.in.readError(err, 0, ngBlockName(typ), off, "block", int(b.off-off), int(blockLen))
+		return r.in.readError(err, 0, ngBlockName(typ), off, "block", int(b.offset()-off), int(blockLen))
 	}
 	t, err := b.next(4)
 	if err != nil {

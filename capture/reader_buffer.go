@@ -28,13 +28,16 @@ type recordBuffer struct {
 	src  io.Reader
 	buf  []byte // buf[r:w] holds bytes read from src and not yet handed out
 	r, w int
-	off  int64 // stream offset of buf[r]
+	base int64 // stream offset of buf[0]
 	err  error // the error that ended src; once set, src is never read again
 }
 
 func newRecordBuffer(src io.Reader, size int) *recordBuffer {
 	return &recordBuffer{src: src, buf: make([]byte, size)}
 }
+
+// offset is the stream offset of the next byte next would return.
+func (b *recordBuffer) offset() int64 { return b.base + int64(b.r) }
 
 // buffered is the number of bytes read from the source and not yet handed out.
 func (b *recordBuffer) buffered() int { return b.w - b.r }
@@ -44,18 +47,22 @@ func (b *recordBuffer) buffered() int { return b.w - b.r }
 // end of input), does not move, and buffered says how many bytes there were.
 // n must be at most maxBlockLen.
 func (b *recordBuffer) next(n int) ([]byte, error) {
-	if n <= b.w-b.r {
-		p := b.buf[b.r : b.r+n : b.r+n]
-		b.r += n
-		b.off += int64(n)
-		return p, nil
+	if b.w-b.r < n {
+		return b.nextSlow(n)
 	}
+	p := b.buf[b.r:][:n:n]
+	b.r += n
+	return p, nil
+}
+
+// nextSlow is next when the buffer holds fewer than n bytes; kept apart so that next
+// is inlined.
+func (b *recordBuffer) nextSlow(n int) ([]byte, error) {
 	if err := b.fill(n); err != nil {
 		return nil, err
 	}
-	p := b.buf[b.r : b.r+n : b.r+n]
+	p := b.buf[b.r:][:n:n]
 	b.r += n
-	b.off += int64(n)
 	return p, nil
 }
 
@@ -74,11 +81,10 @@ func (b *recordBuffer) skip(n int64) error {
 		avail := int64(b.w - b.r)
 		if n <= avail {
 			b.r += int(n)
-			b.off += n
 			return nil
 		}
+		b.base += int64(b.w)
 		b.r, b.w = 0, 0
-		b.off += avail
 		n -= avail
 		if err := b.fill(1); err != nil {
 			return err
@@ -95,6 +101,7 @@ func (b *recordBuffer) fill(n int) error {
 		return errorf(ErrCorrupt, "a length of %d bytes exceeds the limit of %d", n, maxBlockLen)
 	}
 	if b.r > 0 && b.w-b.r < n {
+		b.base += int64(b.r)
 		b.w = copy(b.buf, b.buf[b.r:b.w])
 		b.r = 0
 	}
@@ -105,6 +112,7 @@ func (b *recordBuffer) fill(n int) error {
 		}
 		if b.w == len(b.buf) {
 			grown := make([]byte, min(2*len(b.buf), maxBlockLen))
+			b.base += int64(b.r)
 			b.w = copy(grown, b.buf[b.r:b.w])
 			b.r = 0
 			b.buf = grown
@@ -140,7 +148,6 @@ func (b *recordBuffer) Read(p []byte) (int, error) {
 	}
 	n := copy(p, b.buf[b.r:b.w])
 	b.r += n
-	b.off += int64(n)
 	return n, nil
 }
 
@@ -154,7 +161,6 @@ func (b *recordBuffer) ReadByte() (byte, error) {
 	}
 	c := b.buf[b.r]
 	b.r++
-	b.off++
 	return c, nil
 }
 

@@ -103,7 +103,7 @@ func (a *Assembler) Stats() Stats { return a.stats }
 // Segment takes the TCP segment in f, the decoded packet number packet captured at t.
 // It uses f's addresses, ports, Seq, TCPFlags, Payload and Cut, and keeps nothing of f:
 // the bytes it needs later are copied. Frames that are not TCP (f.Proto != 6) are ignored
-// and not counted.
+// and not counted. IP fragments must have gone through a capture.Defragmenter first.
 //
 // Segments must come in capture order. Before handling the segment, Segment does what
 // Expire(t) would.
@@ -162,9 +162,10 @@ func (a *Assembler) Segment(packet int, t time.Time, f *capture.Frame) {
 	}
 	if s != nil {
 		a.touch(s)
-		if flags&capture.TCPFin != 0 && s.open && !s.fin {
+		finSeq := seq + uint32(len(f.Payload))
+		if d := seqDiff(finSeq, s.next()); flags&capture.TCPFin != 0 && s.open && !s.fin && -jumpWindow < d && d < jumpWindow {
 			s.fin = true
-			s.finSeq = seq + uint32(len(f.Payload))
+			s.finSeq = finSeq
 			s.finPacket, s.finTime, s.finAt = packet, t, a.now
 		}
 		a.checkFIN(s)
@@ -348,6 +349,7 @@ func (a *Assembler) relieveMemory() {
 		}
 		a.finish(s, whyEvict)
 		s.release()
+		a.checkFIN(s)
 		a.schedule(s)
 		a.account(s)
 	}

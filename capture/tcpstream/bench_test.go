@@ -30,6 +30,8 @@ func newConversation(a *Assembler, client netip.AddrPort) *conversation {
 		invite:   []byte(msgInvite),
 		provisnl: []byte(msgTrying + sipMessage("SIP/2.0 180 Ringing", "a1", 0)),
 	}
+	c.send(c.client, c.server, c.cseq-1, syn, nil)
+	c.send(c.server, c.client, c.sseq-1, synAck, nil)
 	return c
 }
 
@@ -86,9 +88,9 @@ func TestSegmentDoesNotAllocate(t *testing.T) {
 	}
 }
 
-func benchmarkConversation(b *testing.B, flows int, reorder bool) {
+func benchmarkConversation(b *testing.B, flows int, reorder bool, framer Framer) {
 	h := &counter{}
-	a := New(Config{}, sipFramer, h)
+	a := New(Config{}, framer, h)
 	cs := make([]*conversation, flows)
 	for i := range cs {
 		cs[i] = newConversation(a, netip.AddrPortFrom(clientAP.Addr(), uint16(20000+i)))
@@ -109,7 +111,13 @@ func benchmarkConversation(b *testing.B, flows int, reorder bool) {
 	}
 }
 
+// wholeFramer takes every buffer as one message: it measures the Assembler alone.
+func wholeFramer(buf []byte, _ bool) int { return len(buf) }
+
 // Each op is one segment (about 40% carry no payload, as in a real SIP/TCP capture).
-func BenchmarkSegmentInOrder(b *testing.B)          { benchmarkConversation(b, 1, false) }
-func BenchmarkSegmentInOrder1000Flows(b *testing.B) { benchmarkConversation(b, 1000, false) }
-func BenchmarkSegmentReordered(b *testing.B)        { benchmarkConversation(b, 1, true) }
+func BenchmarkSegmentInOrder(b *testing.B) { benchmarkConversation(b, 1, false, sipFramer) }
+func BenchmarkSegmentInOrder1000Flows(b *testing.B) {
+	benchmarkConversation(b, 1000, false, sipFramer)
+}
+func BenchmarkSegmentInOrderNoFraming(b *testing.B) { benchmarkConversation(b, 1, false, wholeFramer) }
+func BenchmarkSegmentReordered(b *testing.B)        { benchmarkConversation(b, 1, true, sipFramer) }

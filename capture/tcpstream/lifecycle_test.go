@@ -271,3 +271,46 @@ func TestAssemblerClampsFramer(t *testing.T) {
 		})
 	}
 }
+
+func TestAssemblerFINAfterHole(t *testing.T) {
+	l1 := uint32(len(msgInvite))
+	tests := []struct {
+		name       string
+		finSeq     uint32
+		wantGaps   []gapEvent
+		wantClosed bool
+	}{
+		{
+			name:   "FIN after missing bytes closes once the hole is given up on",
+			finSeq: 1 + l1 + 50 + 10,
+			wantGaps: []gapEvent{
+				{clientTo, 1, 50, Truncated},
+				{clientTo, 2, 10, Missing},
+			},
+			wantClosed: true,
+		},
+		{
+			name:   "FIN far beyond the stream is ignored",
+			finSeq: 1 + l1 + 1<<30,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{}
+			a := New(Config{}, sipFramer, rec)
+			play(a, []step{
+				{from: clientAP, to: serverAP, seq: 1, flags: psh, data: msgInvite + msgTrying[:50]},
+				{from: clientAP, to: serverAP, seq: tt.finSeq, flags: fin},
+			})
+			a.Expire(t0.Add(time.Minute))
+			if diff := cmp.Diff(tt.wantGaps, rec.gaps, flowCmp); diff != "" {
+				t.Errorf("gaps (-want +got):\n%s", diff)
+			}
+			if s := a.streams[clientTo]; s == nil || s.open == tt.wantClosed {
+				t.Errorf("direction tracked %v, want closed %v", s != nil, tt.wantClosed)
+			}
+			a.Flush()
+			checkSettled(t, a)
+		})
+	}
+}

@@ -15,6 +15,13 @@
 // the hole is dropped (Gap(Truncated)), and the Framer resynchronises on the bytes after the
 // hole by skipping what is not the start of a message (Gap(Resync)).
 //
+// A direction's first byte is the one after its SYN, or, when the capture starts after the
+// SYN, the first byte of the first segment with data; that segment may start inside a
+// message, which the Framer then skips. Bytes before it that arrive later (reordered at the
+// very start of the capture) are taken for retransmissions. A segment more than 64 MiB away
+// from the expected sequence number starts the direction afresh in the same way: it belongs
+// to a new connection whose SYN was not captured.
+//
 // # Accounting
 //
 // Every segment passed to Segment ends in exactly one of the Stats dispositions Used,
@@ -47,6 +54,10 @@ import (
 // message, which is how the stream resynchronises after missing bytes. Values beyond
 // len(buf) are clamped.
 //
+// After missing bytes, or when the capture starts mid-stream, buf may start anywhere, even
+// inside a start line ("YE sip:..." after a hole that ends inside "BYE"); the Framer cannot
+// tell, so a strict test of the start line is the only defence.
+//
 // atEOF reports that no byte will follow buf: the stream ended, a hole after buf is being
 // given up on, or buf has reached Config.MaxBufferPerStream. With atEOF the Framer may
 // return n > 0 to accept a truncated message; if it returns 0 the bytes are dropped and
@@ -74,6 +85,9 @@ type Handler interface {
 }
 
 // Flow is one direction of a TCP connection. It is comparable.
+//
+// It holds no VLAN or interface: the same segment captured at two points (or on two VLANs)
+// is one segment seen twice, and the second copy counts as a retransmission, as in tshark.
 type Flow struct {
 	Src, Dst netip.AddrPort
 }
@@ -200,7 +214,9 @@ type Stats struct {
 	// was in step (Reason Unframed).
 	Unframed int
 	// Gap segments had their bytes skipped after missing bytes or a mid-stream start, or cut
-	// as part of a truncated message (Reasons Resync and Truncated): capture.GapTCPGap.
+	// as part of a truncated message (Reasons Resync and Truncated), or brought bytes of a
+	// hole that had been given up on (one of the last four of their direction; bytes of
+	// older holes count as Retransmitted): capture.GapTCPGap.
 	Gap int
 	// Evicted segments had their bytes dropped by a limit (Reasons Overflow and Evicted):
 	// capture.GapTCPEvicted.

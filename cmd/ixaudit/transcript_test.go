@@ -37,7 +37,6 @@ var transcripts = []struct {
 	{"help-exit-codes", "help exit-codes", ""},
 }
 
-
 // normalize replaces what depends on the build (the tool's version) in an output.
 func normalize(s string) string {
 	s = strings.ReplaceAll(s, toolVersion(), "VERSION")

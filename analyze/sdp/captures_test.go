@@ -54,11 +54,9 @@ func TestCaptures(t *testing.T) {
 	for _, f := range []string{
 		"heplify/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
 		"heplify/erspan_sip_ipv4_udp.pcapng",
-		"heplify/rtp_rtcp_sip_ipv4_udp.pcap",
 		"sngrep/ipv6frag.pcap",
 		"sngrep/aaa.pcap",
 		"suricata-verify/sdp.pcap",
-		"PcapPlusPlus/sdp.pcap",
 	} {
 		t.Run(f, func(t *testing.T) {
 			args := []string{"-r", filepath.Join(dir, f), "-Y", "sdp && sip && udp", "-T", "fields",

@@ -64,7 +64,6 @@ func TestCapturesUDP(t *testing.T) {
 	files := []string{
 		"suricata-verify/sip_compact_form.pcap",
 		"suricata-verify/sip_header_multi_val.pcap",
-		"suricata-verify/sdp.pcap",
 		"zeek/sip-junk-before-request.pcap",
 		"zeek/sip-long-request-response-paths.pcap",
 		"zeek/invalid-content-length.pcap",
@@ -73,9 +72,6 @@ func TestCapturesUDP(t *testing.T) {
 		"heplify/erspan_sip_ipv4_udp.pcapng",
 		"heplify/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
 		"sngrep/ipv6frag.pcap",
-		"PcapPlusPlus/sip_not_sdp.pcap",
-		"PcapPlusPlus/sip_non_default_port.pcap",
-		"ipfixprobe/sip.pcap",
 	}
 	fields := []string{"frame.number", "udp.payload", "sip.Method", "sip.Status-Code", "sip.Call-ID",
 		"sip.CSeq.seq", "sip.from.tag", "sip.Via.branch", "sip.r-uri.host"}
@@ -196,7 +192,6 @@ func TestCapturesTCP(t *testing.T) {
 	for _, f := range []string{
 		"heplify/sip_ipv4_tcp.pcap",
 		"suricata-verify/sip-body-large.pcap",
-		"suricata-verify/sip-tcp.pcap",
 		"suricata-verify/tests_sip-tcp-pattern-matching_sip.pcap",
 		"sngrep/ipip.pcap",
 		"nDPI/http_on_sip_port.pcap",

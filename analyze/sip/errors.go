@@ -3,8 +3,8 @@ package sip
 import "errors"
 
 // Sentinel errors. Parse wraps them with the byte offset where the problem was found, so
-// callers test them with errors.Is. ParseURI and ParseNameAddr return them unwrapped, so
-// that a failed parse costs no allocation.
+// callers test them with errors.Is. ParseURI, ParseNameAddr and ParseVia return them
+// unwrapped, so that a failed parse costs no allocation.
 var (
 	// ErrNotSIP means the data does not start with a SIP start line: it is another
 	// protocol (HTTP on port 5060, RTP, STUN, ...) or binary garbage.

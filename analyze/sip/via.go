@@ -47,7 +47,8 @@ func viaHostPortRun(b []byte) []byte {
 }
 
 // ParseVia parses one Via element. White space around '/', ':' and ';' is accepted, as
-// RFC 3261 allows. It does not allocate.
+// RFC 3261 allows, and so is an IPv6 sent-by without brackets. It returns ErrMalformed
+// for anything else. It does not allocate.
 func ParseVia(b []byte) (Via, error) {
 	b = trimLWS(b)
 	v := Via{Raw: b}

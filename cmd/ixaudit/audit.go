@@ -205,7 +205,7 @@ func (e *env) audit(ctx context.Context, args []string) (int, error) {
 // runAudit audits the inputs (several at once when there are several), merges their
 // results in the order given, and renders the report.
 func (e *env) runAudit(ctx context.Context, cfg *config) (int, error) {
-	aud := analyze.New(analyze.Config{Rules: cfg.rules, SBCNets: cfg.sbcNets, RequireSecure: cfg.requireSecure})
+	aud := analyze.New(analyze.Config{Rules: cfg.rules, SBCNets: cfg.sbcNets, RequireSecure: cfg.requireSecure, AllLadders: cfg.allCalls})
 	results := make([]*analyze.InputResult, len(cfg.inputs))
 	errs := make([]error, len(cfg.inputs))
 	prog := newProgress(e, cfg)

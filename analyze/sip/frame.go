@@ -194,6 +194,11 @@ var candidateFirst = func() (t [256]bool) {
 // SIP on non-standard ports; it looks at the first line only.
 func LooksLikeSIP(b []byte) bool {
 	b = b[leadingCRLF(b):]
+	if len(b) == 0 || !isTokenChar(b[0]) {
+		// No start line begins so (RTP, for one, begins with 0x80): answer before
+		// looking for the end of the line.
+		return false
+	}
 	end, _ := cutLine(b, 0)
 	return startLineShape(b[:end], true) == shapeYes
 }

@@ -2,6 +2,7 @@ package sdp
 
 import (
 	"errors"
+	"github.com/ixaudit/ixaudit/analyze/internal/textip"
 	"net/netip"
 )
 
@@ -215,10 +216,10 @@ func (m *Media) DTLS(s *Session) bool { return m.Fingerprint || s.Fingerprint }
 // addr parses an IPv4 or IPv6 address without allocating. It returns the invalid Addr
 // for anything else (host names included).
 func addr(b []byte) netip.Addr {
-	if v4, ok := parseIPv4(b); ok {
+	if v4, ok := textip.ParseIPv4(b); ok {
 		return netip.AddrFrom4(v4)
 	}
-	if v6, ok := parseIPv6(b); ok {
+	if v6, ok := textip.ParseIPv6(b); ok {
 		return netip.AddrFrom16(v6)
 	}
 	return netip.Addr{}

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"bytes"
+	"github.com/ixaudit/ixaudit/analyze/internal/textip"
 	"strconv"
 )
 
@@ -162,7 +163,7 @@ func unbracketedIPv6(hp []byte) (host []byte, port uint16, ok bool) {
 
 // isIPv6 reports whether b is an IPv6 address (without zone).
 func isIPv6(b []byte) bool {
-	_, ok := parseIPv6(b)
+	_, ok := textip.ParseIPv6(b)
 	return ok
 }
 

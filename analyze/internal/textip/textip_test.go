@@ -1,4 +1,4 @@
-package sip
+package textip
 
 import (
 	"net/netip"
@@ -23,14 +23,14 @@ func TestParseIP(t *testing.T) {
 
 func checkIP(t *testing.T, s string) {
 	want, err := netip.ParseAddr(s)
-	v4, ok4 := parseIPv4([]byte(s))
+	v4, ok4 := ParseIPv4([]byte(s))
 	if ok4 != (err == nil && want.Is4()) || ok4 && netip.AddrFrom4(v4) != want {
-		t.Errorf("parseIPv4(%q) = %v, %v; netip says %v, %v", s, v4, ok4, want, err)
+		t.Errorf("ParseIPv4(%q) = %v, %v; netip says %v, %v", s, v4, ok4, want, err)
 	}
-	v6, ok6 := parseIPv6([]byte(s))
+	v6, ok6 := ParseIPv6([]byte(s))
 	wantOK6 := err == nil && want.Is6() && want.Zone() == ""
 	if ok6 != wantOK6 || ok6 && netip.AddrFrom16(v6) != want {
-		t.Errorf("parseIPv6(%q) = %v, %v; netip says %v, %v", s, netip.AddrFrom16(v6), ok6, want, err)
+		t.Errorf("ParseIPv6(%q) = %v, %v; netip says %v, %v", s, netip.AddrFrom16(v6), ok6, want, err)
 	}
 }
 

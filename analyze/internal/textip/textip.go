@@ -1,10 +1,9 @@
-package sip
+// Package textip parses IP addresses written as text in SIP and SDP, from a byte slice
+// and without allocating (netip.ParseAddr needs a string).
+package textip
 
-// IP address parsing without allocating: netip.ParseAddr takes a string, and converting
-// the packet bytes to one would cost an allocation per address.
-
-// parseIPv4 parses a dotted-quad IPv4 address, rejecting leading zeros as net/netip does.
-func parseIPv4(b []byte) (ip [4]byte, ok bool) {
+// ParseIPv4 parses a dotted-quad IPv4 address, rejecting leading zeros as net/netip does.
+func ParseIPv4(b []byte) (ip [4]byte, ok bool) {
 	for k := 0; k < 4; k++ {
 		if k > 0 {
 			if len(b) == 0 || b[0] != '.' {
@@ -26,8 +25,8 @@ func parseIPv4(b []byte) (ip [4]byte, ok bool) {
 	return ip, len(b) == 0
 }
 
-// parseIPv6 parses an IPv6 address in text form (RFC 4291 §2.2), without a zone.
-func parseIPv6(b []byte) (ip [16]byte, ok bool) {
+// ParseIPv6 parses an IPv6 address in text form (RFC 4291 §2.2), without a zone.
+func ParseIPv6(b []byte) (ip [16]byte, ok bool) {
 	ellipsis := -1 // where "::" stands in ip
 	i := 0         // next byte of ip to fill
 	if len(b) >= 2 && b[0] == ':' && b[1] == ':' {
@@ -51,7 +50,7 @@ func parseIPv6(b []byte) (ip [16]byte, ok bool) {
 			if i > 12 || (ellipsis < 0 && i != 12) {
 				return ip, false
 			}
-			v4, ok := parseIPv4(b)
+			v4, ok := ParseIPv4(b)
 			if !ok {
 				return ip, false
 			}

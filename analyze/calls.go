@@ -32,17 +32,21 @@ type CallState struct {
 
 	rules map[string]bool
 	seen  map[string]bool // finding dedup within the call: rule + key
+	// listed counts the call's findings by rule, against maxCallFindingsPerRule.
+	listed map[string]int
 
 	// Lifecycle, in packet time.
-	lastActive time.Time // last SIP message or RTP packet
-	doneAt     time.Time // when the dialog ended (BYE answered, INVITE failed); zero while up
-	endpoints  []netip.AddrPort
+	lastActive time.Time        // last SIP message or RTP packet
+	doneAt     time.Time        // when the dialog ended (BYE answered, INVITE failed); zero while up
+	endpoints  []netip.AddrPort // media endpoints its SDP announced
+	mediaFlows []flowSeen       // media flows tied to it, for media-unannounced
 
 	// Media bookkeeping.
 	rtpToTwilio   int // RTP packets sent towards the Twilio side
 	rtpFromTwilio int // RTP packets from the Twilio side
 	rtpOther      int // RTP packets of a call with no Twilio side
 	rtpMaps       []rtpMap
+	flows         []*flowInfo // media flows attributed to the call (forgetFlows)
 }
 
 func (c *CallState) addRule(rule string) {
@@ -119,8 +123,12 @@ func (in *inputAuditor) sipMessage(b []byte, src, dst netip.AddrPort, transport 
 		in.malformed(end, b, err)
 		return true
 	}
+	if in.holdOrphan(m, b, src, dst, transport) {
+		return true // judged when its INVITE comes, or when it has waited long enough
+	}
 	in.res.SIPMessages++
 
+	_, existed := in.calls[string(m.CallID())]
 	c := in.callFor(m, &end)
 	in.judgeSignalling(c, m, &end)
 	in.judgeURIs(c, m, &end)
@@ -129,6 +137,9 @@ func (in *inputAuditor) sipMessage(b []byte, src, dst netip.AddrPort, transport 
 	}
 	if body := m.SDP(); len(body) > 0 {
 		in.judgeSDP(c, m, &end, body)
+	}
+	if c != nil && !existed && in.orphans != nil {
+		in.replayOrphans(c.CallID)
 	}
 	return true
 }
@@ -336,10 +347,12 @@ func (in *inputAuditor) finalize(c *CallState) {
 	for _, ep := range c.endpoints {
 		if r, ok := in.media[ep]; ok && r.call == c {
 			delete(in.media, ep)
+			in.mediaChanged(ep)
 		}
 	}
-	in.mediaGen++
+	in.forgetFlows(c)
 	in.judgeOneWay(c)
+	in.judgeUnannounced(c)
 	c.Path = pathOf(c)
 	if !c.end.IsZero() {
 		c.End = formatTime(c.end)
@@ -348,8 +361,10 @@ func (in *inputAuditor) finalize(c *CallState) {
 	if c.Findings == 0 && !in.a.cfg.AllLadders {
 		c.Messages = nil
 	}
+	// Messages held until their INVITE came join the ladder in capture order.
+	sort.SliceStable(c.Messages, func(i, j int) bool { return c.Messages[i].Packet < c.Messages[j].Packet })
 	in.res.countCall(c, in.a.cfg.maxListedCalls())
-	c.rules, c.seen, c.rtpMaps, c.endpoints = nil, nil, nil, nil
+	c.rules, c.seen, c.listed, c.rtpMaps, c.endpoints = nil, nil, nil, nil, nil
 }
 
 // pathOf is the path verdict on a call: public when any of its SIP was exchanged with a

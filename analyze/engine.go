@@ -57,7 +57,7 @@ func (a *Auditor) Config() Config { return a.cfg }
 
 // InputResult is what one capture yielded. Merge results with Report.
 type InputResult struct {
-	Input       Input
+	Inputs      []Input // the inputs read, in order (one, except for a Series)
 	SIPMessages int
 	Calls       []*CallState
 	// CallsByPath and CallsByEdge count every call, listed or not.
@@ -72,8 +72,6 @@ type InputResult struct {
 	Findings                      []Finding
 	PacketUse                     map[string]int
 	Gaps                          map[string]int
-	// Err is the error that ended reading early, if any (already reported as a finding).
-	Err error
 }
 
 // Packet uses: the keys of Summary.PacketUse.
@@ -92,10 +90,13 @@ const (
 
 // Evidence-gap reasons that the analysis adds to capture.Gap's.
 const (
-	gapTLS          = "tls-content"
-	gapKernelDrops  = "kernel-drops"
-	gapSCTP         = "sctp"
-	gapCallsEvicted = "calls-evicted"
+	gapTLS         = "tls-content"
+	gapKernelDrops = "kernel-drops"
+	gapSCTP        = "sctp"
+	// gapCallsEvicted counts dialogs, not packets: a dialog ended early to respect
+	// MaxActiveCalls (its packets were judged and are counted by their use). Reasons that
+	// start with "evicted-" count no packets and stay out of the accounting invariant.
+	gapCallsEvicted = "evicted-calls"
 )
 
 // expireEvery is how far packet time advances between sweeps of expiring state.
@@ -103,17 +104,59 @@ const expireEvery = time.Second
 
 // Audit reads src to its end (or until ctx is done) and returns what it held. A capture
 // that ends inside a record, or is damaged, is audited up to the damage, which is reported
-// as a capture-truncated finding; the error is also kept in InputResult.Err. Audit returns
+// as a capture-truncated finding; the error is also kept in the input's record (Input.Err). Audit returns
 // an error only when ctx was cancelled.
 func (a *Auditor) Audit(ctx context.Context, src capture.Source) (*InputResult, error) {
 	in := newInputAuditor(a, src.Name())
+	err := in.read(ctx, src)
+	in.finish()
+	return in.res, err
+}
+
+// Series audits several inputs one after the other with one state, as the pieces of one
+// capture (files rotated by tcpdump -C/-G, or captures of two interfaces of one SBC): a
+// call whose INVITE is in one file and whose BYE and media are in the next is one call,
+// and its media is judged against SDP from the earlier file. Packet numbers stay those of
+// each input; packet time restarts with each input, so inputs need not be in time order.
+type Series struct {
+	in *inputAuditor
+}
+
+// NewSeries starts a series of inputs.
+func (a *Auditor) NewSeries() *Series {
+	in := newInputAuditor(a, "")
+	in.res.Inputs = in.res.Inputs[:0]
+	return &Series{in: in}
+}
+
+// Read audits src to its end (or until ctx is done) as the next input of the series. A
+// damaged capture is audited up to the damage, reported as a capture-truncated finding,
+// and its error kept in the input's record (Input.Err). Read returns an error only when
+// ctx was cancelled.
+func (s *Series) Read(ctx context.Context, src capture.Source) error {
+	s.in.beginInput(src.Name())
+	return s.in.read(ctx, src)
+}
+
+// Close ends the series: it flushes reassembly, ends every call and returns the result.
+func (s *Series) Close() *InputResult {
+	s.in.finish()
+	return s.in.res
+}
+
+// read judges the packets of src, the current input, to its end.
+func (in *inputAuditor) read(ctx context.Context, src capture.Source) error {
 	var err error
+	// One Packet for the whole loop: the auditor points at it while it judges it, and
+	// declaring it inside the loop would allocate it once per packet.
+	var p capture.Packet
 	for n := 0; ; n++ {
 		if n&0xfff == 0 && ctx.Err() != nil {
 			err = ctx.Err()
 			break
 		}
-		p, rerr := src.ReadPacket()
+		var rerr error
+		p, rerr = src.ReadPacket()
 		if rerr != nil {
 			if rerr != io.EOF {
 				in.damaged(rerr)
@@ -122,8 +165,31 @@ func (a *Auditor) Audit(ctx context.Context, src capture.Source) (*InputResult, 
 		}
 		in.packet(&p)
 	}
-	in.finish(src)
-	return in.res, err
+	in.endInput(src)
+	return err
+}
+
+// beginInput starts the next input of a series. Packet time restarts with it.
+func (in *inputAuditor) beginInput(name string) {
+	in.res.Inputs = append(in.res.Inputs, Input{Name: name})
+	in.name = name
+	in.now, in.swept = time.Time{}, time.Time{}
+	in.lastPacket = 0
+}
+
+// input is the record of the input being read.
+func (in *inputAuditor) input() *Input { return &in.res.Inputs[len(in.res.Inputs)-1] }
+
+// endInput records what the source knows once it has been read: its link types and the
+// packets its capturing system dropped.
+func (in *inputAuditor) endInput(src capture.Source) {
+	inp := in.input()
+	for _, lt := range src.LinkTypes() {
+		inp.LinkTypes = append(inp.LinkTypes, lt.String())
+	}
+	if d, ok := src.(capture.DropCounter); ok && d.Drops() > 0 {
+		in.res.Gaps[gapKernelDrops] += int(d.Drops())
+	}
 }
 
 // Session audits packets handed to it one at a time, for sources that do not end (live
@@ -150,7 +216,8 @@ func (s *Session) Snapshot(linkTypes []capture.LinkType, drops uint64) *InputRes
 
 // Close ends the input: it flushes reassembly, ends every call and returns the result.
 func (s *Session) Close(linkTypes []capture.LinkType, drops uint64) *InputResult {
-	s.in.finish(staticSource{linkTypes: linkTypes, drops: drops})
+	s.in.endInput(staticSource{linkTypes: linkTypes, drops: drops})
+	s.in.finish()
 	return s.in.res
 }
 
@@ -190,14 +257,28 @@ type inputAuditor struct {
 	active   []*CallState                // the same, oldest first (ended ones are skipped)
 	media    map[netip.AddrPort]mediaRef // announced media endpoints
 	flowCall map[flowPair]*flowInfo      // cache: media flow → call
-	mediaGen uint32                      // bumped whenever SDP announces endpoints
+	// flowRecent is a direct-mapped cache in front of flowCall, by ports; it holds only
+	// entries of flowCall.
+	flowRecent [flowSlots]*flowInfo
+	// flowEnds counts the flows of flowCall by endpoint (src and dst).
+	flowEnds map[netip.AddrPort]int
+	mediaGen uint32 // bumped when media changes for an endpoint in flowEnds
 
 	curFlow *flowInfo      // the media flow being added to the tracker
 	evicted []streamRecord // streams the tracker has let go
 	// streamCall ties each stream the tracker holds to the call it was attributed to.
 	streamCall map[*media.Stream]*CallState
+	// streamInput names the input of each held stream's first packet.
+	streamInput map[*media.Stream]string
+
+	// Messages held until the INVITE of their Call-ID comes (orphans.go).
+	orphans     map[string][]orphan
+	orphanCount int
+	orphanBytes int
+	replaying   bool
 
 	lastPacket int
+	rtpPackets int       // packets of use "rtp", not yet in res.PacketUse
 	now        time.Time // latest packet time
 	swept      time.Time // packet time of the last expiry sweep
 	cur        *capture.Packet
@@ -212,15 +293,17 @@ func newInputAuditor(a *Auditor, name string) *inputAuditor {
 		a:    a,
 		rs:   a.cfg.Rules,
 		name: name,
-		res: &InputResult{Input: Input{Name: name}, PacketUse: map[string]int{}, Gaps: map[string]int{},
+		res: &InputResult{Inputs: []Input{{Name: name}}, PacketUse: map[string]int{}, Gaps: map[string]int{},
 			CallsByPath: map[Path]int{}, CallsByEdge: map[string]int{}, Suppressed: map[string]int{}},
-		tls:        map[flowPair]bool{},
-		sipFlows:   map[flowPair]bool{},
-		calls:      map[string]*CallState{},
-		media:      map[netip.AddrPort]mediaRef{},
-		flowCall:   map[flowPair]*flowInfo{},
-		seen:       map[string]bool{},
-		streamCall: map[*media.Stream]*CallState{},
+		tls:         map[flowPair]bool{},
+		sipFlows:    map[flowPair]bool{},
+		calls:       map[string]*CallState{},
+		media:       map[netip.AddrPort]mediaRef{},
+		flowCall:    map[flowPair]*flowInfo{},
+		flowEnds:    map[netip.AddrPort]int{},
+		seen:        map[string]bool{},
+		streamCall:  map[*media.Stream]*CallState{},
+		streamInput: map[*media.Stream]string{},
 	}
 	in.tracker = media.NewTracker(media.TrackerConfig{
 		OnNew:   in.newStream,
@@ -234,11 +317,11 @@ func newInputAuditor(a *Auditor, name string) *inputAuditor {
 // packet judges one packet.
 func (in *inputAuditor) packet(p *capture.Packet) {
 	in.cur = p
-	in.res.Input.Packets++
+	in.input().Packets++
 	in.lastPacket = p.Number
 	if p.Time.After(in.now) {
 		in.now = p.Time
-		if in.now.Sub(in.swept) >= expireEvery {
+		if !in.now.Before(in.swept.Add(expireEvery)) { // now-swept >= expireEvery, without Sub's cost
 			in.expire()
 		}
 	}
@@ -292,6 +375,10 @@ func (in *inputAuditor) transport(f *capture.Frame, reassembled bool) {
 		in.res.Gaps[use[4:]]++
 		return
 	}
+	if use == useRTP {
+		in.rtpPackets++ // the common case, kept out of the map until finish and snapshot
+		return
+	}
 	in.res.PacketUse[use]++
 }
 
@@ -314,19 +401,22 @@ func (in *inputAuditor) udp(f *capture.Frame) string {
 			return useDNS
 		}
 		return useOther
-	case isSIPPort(f.SrcPort) || isSIPPort(f.DstPort) || in.twilioSignalling(f) || sip.LooksLikeSIP(b):
+	case isSIPPort(f.SrcPort) || isSIPPort(f.DstPort) || sip.LooksLikeSIP(b):
 		if isKeepAlive(b) {
 			return useSIP
 		}
 		if media.IsSTUN(b) {
 			return useSTUN
 		}
-		if isSIPPort(f.SrcPort) || isSIPPort(f.DstPort) || sip.LooksLikeSIP(b) {
-			if !in.sipDatagram(f, b, "udp") {
-				return "gap:" + capture.GapSnapLen.String()
-			}
-			return useSIP
+		if !in.sipDatagram(f, b, "udp") {
+			return "gap:" + capture.GapSnapLen.String()
 		}
+		return useSIP
+	case isKeepAlive(b) && in.twilioSignalling(f):
+		// A keep-alive to or from a Twilio signalling address on another port is SIP.
+		// Anything else there is judged as media would be (STUN included), so the rule
+		// set is not consulted for every RTP packet.
+		return useSIP
 	}
 	return in.mediaPacket(f)
 }
@@ -388,8 +478,9 @@ func (in *inputAuditor) tcpSegment(f *capture.Frame, count bool) {
 
 // damaged records that reading stopped early.
 func (in *inputAuditor) damaged(err error) {
-	in.res.Err = err
-	in.res.Input.Truncated = true
+	inp := in.input()
+	inp.Err = err
+	inp.Truncated = true
 	what := "the capture is damaged"
 	if errors.Is(err, capture.ErrTruncated) {
 		what = "the capture ends inside a record"
@@ -404,13 +495,15 @@ func (in *inputAuditor) expire() {
 	in.swept = in.now
 	in.defrag.Expire(in.now)
 	in.tcp.Expire(in.now)
+	in.expireOrphans(false)
 	in.expireCalls()
 }
 
 // finish flushes all state at the end of the input and fills in the result.
-func (in *inputAuditor) finish(src capture.Source) {
+func (in *inputAuditor) finish() {
 	in.defrag.Flush()
 	in.tcp.Flush()
+	in.expireOrphans(true)
 	ds := in.defrag.Stats()
 	in.res.PacketUse[useFragment] += ds.FragmentsUsed + ds.FragmentsDuplicate
 	addGap(in.res.Gaps, capture.GapFragmentsIncomplete.String(), ds.FragmentsIncomplete)
@@ -421,14 +514,10 @@ func (in *inputAuditor) finish(src capture.Source) {
 	in.res.PacketUse[useNotSIP] += ts.Unframed
 	addGap(in.res.Gaps, capture.GapTCPGap.String(), ts.Gap)
 	addGap(in.res.Gaps, capture.GapTCPEvicted.String(), ts.Evicted)
-	for _, lt := range src.LinkTypes() {
-		in.res.Input.LinkTypes = append(in.res.Input.LinkTypes, lt.String())
-	}
-	if d, ok := src.(capture.DropCounter); ok && d.Drops() > 0 {
-		in.res.Gaps[gapKernelDrops] += int(d.Drops())
-	}
 	in.finishCalls()
 	in.finishMedia()
+	in.res.PacketUse[useRTP] += in.rtpPackets
+	in.rtpPackets = 0
 	for k, v := range in.res.PacketUse {
 		if v == 0 {
 			delete(in.res.PacketUse, k)

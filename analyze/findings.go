@@ -25,6 +25,12 @@ func (in *inputAuditor) at(src, dst netip.AddrPort, transport string) findingAt 
 // Summary.FindingsNotListed by rule.
 const maxFindingKeys = 10000
 
+// maxCallFindingsPerRule bounds the distinct findings of one rule that one call lists
+// (media of a call sprayed from thousands of spoofed sources, each one unannounced and
+// outside Twilio's range); the rest are counted in Summary.FindingsNotListed by rule. The
+// call has already failed that rule, so the verdict does not change.
+const maxCallFindingsPerRule = 16
+
 // finding records that rule fired, once per call (or, outside calls, once per input) and
 // key. key holds the call-independent evidence (peer, host, parameter) and becomes the
 // finding's baseline key together with the rule.
@@ -48,6 +54,16 @@ func (in *inputAuditor) finding(c *CallState, rule string, at findingAt, message
 	}
 	if seen[dedup] {
 		return
+	}
+	if c != nil {
+		if c.listed[rule] >= maxCallFindingsPerRule {
+			in.res.Suppressed[rule]++
+			return
+		}
+		if c.listed == nil {
+			c.listed = map[string]int{}
+		}
+		c.listed[rule]++
 	}
 	seen[dedup] = true
 	f := Finding{

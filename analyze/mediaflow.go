@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -30,15 +31,29 @@ type mediaRef struct {
 
 // flowInfo is the cached attribution of a media flow (one direction, src → dst).
 type flowInfo struct {
+	key  flowPair
 	call *CallState
 	// twilioIsSrc / twilioIsDst say which end is the Twilio side, when known.
 	twilioIsSrc, twilioIsDst bool
-	gen                      uint32 // in.mediaGen when a nil call was cached
+	gen                      uint32 // in.mediaGen when the attribution was resolved
 	judged                   bool
+	stream                   *media.Stream // the last stream added through this flow
 }
 
 // maxFlowCache bounds the media flow cache; it is cleared when full.
 const maxFlowCache = 1 << 16
+
+// flowSlots is the size of inputAuditor.flowRecent, the direct-mapped cache in front of
+// flowCall (a power of two).
+const (
+	flowSlotBits = 12
+	flowSlots    = 1 << flowSlotBits
+)
+
+// flowSlot returns the index in inputAuditor.flowRecent of the flows between these ports.
+func flowSlot(src, dst uint16) uint32 {
+	return (uint32(src)<<16 | uint32(dst)) * 0x9e3779b1 >> (32 - flowSlotBits)
+}
 
 // judgeSDP applies the SDP rules and records the media endpoints the SDP announces.
 func (in *inputAuditor) judgeSDP(c *CallState, m *sip.Message, e *sipEnd, body []byte) {
@@ -96,7 +111,6 @@ func (in *inputAuditor) judgeSDP(c *CallState, m *sip.Message, e *sipEnd, body [
 			c.addRTPMap(rm.PayloadType, string(rm.Encoding), int(rm.ClockRate))
 		}
 	}
-	in.mediaGen++
 }
 
 // judgeCrypto applies media-insecure to one media section.
@@ -154,6 +168,13 @@ func (in *inputAuditor) mediaPacket(f *capture.Frame) string {
 	}
 	if c := fi.call; c != nil {
 		c.lastActive = in.cur.Time
+		if s != fi.stream {
+			// A stream first seen before its call's SDP is attributed once the SDP is.
+			fi.stream = s
+			if in.streamCall[s] == nil {
+				in.streamCall[s] = c
+			}
+		}
 		switch {
 		case fi.twilioIsDst:
 			c.rtpToTwilio++
@@ -166,20 +187,32 @@ func (in *inputAuditor) mediaPacket(f *capture.Frame) string {
 	return useRTP
 }
 
-// flow returns the cached attribution of a media flow, resolving it on first sight (and
-// again after new SDP when it was not attributed).
+// flow returns the cached attribution of a media flow, resolving it on first sight and
+// again after SDP announced, or a call's end forgot, one of its ends (mediaChanged).
 func (in *inputAuditor) flow(src, dst netip.AddrPort) *flowInfo {
 	key := flowPair{src, dst}
-	fi, ok := in.flowCall[key]
+	slot := &in.flowRecent[flowSlot(src.Port(), dst.Port())]
+	fi := *slot
+	ok := fi != nil && fi.key == key
+	if !ok {
+		if fi, ok = in.flowCall[key]; ok {
+			*slot = fi
+		}
+	}
 	if ok && fi.gen == in.mediaGen {
 		return fi
 	}
 	if !ok {
 		if len(in.flowCall) >= maxFlowCache {
 			clear(in.flowCall)
+			clear(in.flowRecent[:])
+			clear(in.flowEnds)
 		}
-		fi = &flowInfo{}
+		fi = &flowInfo{key: key}
 		in.flowCall[key] = fi
+		*slot = fi
+		in.flowEnds[src]++
+		in.flowEnds[dst]++
 	}
 	fi.gen = in.mediaGen
 	prev := fi.call
@@ -187,6 +220,9 @@ func (in *inputAuditor) flow(src, dst netip.AddrPort) *flowInfo {
 	defer func() {
 		if fi.call != prev {
 			fi.judged = false // the ports now belong to another call (port reuse)
+			if c := fi.call; c != nil && len(c.flows) < maxFlowsPerCall {
+				c.flows = append(c.flows, fi)
+			}
 		}
 	}()
 	rd, okd := in.media[dst]
@@ -208,6 +244,39 @@ func (in *inputAuditor) flow(src, dst netip.AddrPort) *flowInfo {
 	return fi
 }
 
+// maxFlowsPerCall bounds CallState.flows; flows past it stay cached after the call ends.
+const maxFlowsPerCall = 64
+
+// forgetFlows drops from the flow cache the flows attributed to c, which has just ended
+// (finalize has forgotten its media endpoints), so that the cache holds the flows of the
+// calls in progress rather than of every call of the capture. A flow is kept while one of
+// its ends still names c in the media table (an endpoint past maxEndpointsPerCall). The
+// next packet of a dropped flow resolves it afresh, exactly as the cache would have done,
+// since an end of the flow changed (mediaChanged).
+func (in *inputAuditor) forgetFlows(c *CallState) {
+	for _, fi := range c.flows {
+		if fi.call != c || in.flowCall[fi.key] != fi {
+			continue // attributed to another call since, or no longer cached
+		}
+		if r, ok := in.media[fi.key.src]; ok && r.call == c {
+			continue
+		}
+		if r, ok := in.media[fi.key.dst]; ok && r.call == c {
+			continue
+		}
+		delete(in.flowCall, fi.key)
+		if slot := &in.flowRecent[flowSlot(fi.key.src.Port(), fi.key.dst.Port())]; *slot == fi {
+			*slot = nil
+		}
+		for _, ep := range [2]netip.AddrPort{fi.key.src, fi.key.dst} {
+			if in.flowEnds[ep]--; in.flowEnds[ep] <= 0 {
+				delete(in.flowEnds, ep)
+			}
+		}
+	}
+	c.flows = nil
+}
+
 // judgeMediaFlow applies the media-path rules to the first packet of a flow of a call.
 func (in *inputAuditor) judgeMediaFlow(fi *flowInfo, src, dst netip.AddrPort) {
 	c := fi.call
@@ -221,13 +290,11 @@ func (in *inputAuditor) judgeMediaFlow(fi *flowInfo, src, dst netip.AddrPort) {
 	default:
 		return // not a Twilio call, or neither side known
 	}
-	// media-unannounced: an end of the flow that no SDP of the call announced.
-	for _, ep := range [2]netip.AddrPort{src, dst} {
-		if r, ok := in.media[ep]; !ok || r.call != c {
-			in.finding(c, ruleset.RuleMediaUnannounced, at,
-				fmt.Sprintf("RTP of the call flows from/to %s, which no SDP of the call announced", ep),
-				"unannounced media endpoint "+ep.String(), ep.String())
-		}
+	// media-unannounced is decided when the call ends, against every SDP of the call:
+	// with clocks of two capture interfaces apart, RTP can be captured before the SDP
+	// that announces it.
+	if len(c.mediaFlows) < maxMediaFlowsPerCall {
+		c.mediaFlows = append(c.mediaFlows, flowSeen{src: src, dst: dst, at: at})
 	}
 	if !in.rs.InMediaRange(tw.Addr()) {
 		in.finding(c, ruleset.RuleMediaAddressOutsideRange, at,
@@ -249,7 +316,9 @@ func (in *inputAuditor) judgeMediaFlow(fi *flowInfo, src, dst netip.AddrPort) {
 // finishMedia turns the tracked streams into the result's streams and applies the
 // per-call media rules that need the whole capture (media-one-way).
 func (in *inputAuditor) finishMedia() {
-	for _, st := range in.tracker.Streams() {
+	held := in.tracker.Streams()
+	in.evicted = slices.Grow(in.evicted, min(len(held), maxListedStreams-len(in.evicted)))
+	for _, st := range held {
 		in.keepStream(st)
 	}
 	in.res.Streams = in.streamsOf(in.evicted)
@@ -264,7 +333,7 @@ func (in *inputAuditor) streamsOf(recs []streamRecord) []Stream {
 			Src:          s.Src.String(),
 			Dst:          s.Dst.String(),
 			SSRC:         fmt.Sprintf("0x%08X", s.SSRC),
-			Input:        in.name,
+			Input:        sr.input,
 			Packets:      s.Packets,
 			Bytes:        s.Bytes,
 			Lost:         s.Lost,
@@ -331,11 +400,13 @@ func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 type streamRecord struct {
 	stats media.Stats
 	call  *CallState
+	input string // the input of its first packet
 }
 
 func (in *inputAuditor) streamRecord(st *media.Stream) streamRecord {
-	sr := streamRecord{stats: st.Stats(), call: in.streamCall[st]}
+	sr := streamRecord{stats: st.Stats(), call: in.streamCall[st], input: in.streamInput[st]}
 	delete(in.streamCall, st)
+	delete(in.streamInput, st)
 	return sr
 }
 
@@ -346,6 +417,7 @@ func (in *inputAuditor) keepStream(st *media.Stream) {
 	if len(in.evicted) >= maxListedStreams {
 		in.res.StreamsNotListed++
 		delete(in.streamCall, st)
+		delete(in.streamInput, st)
 		return
 	}
 	in.evicted = append(in.evicted, in.streamRecord(st))
@@ -357,8 +429,19 @@ const maxListedStreams = 100000
 // announce records a media endpoint that the call's SDP announced.
 func (in *inputAuditor) announce(c *CallState, ep netip.AddrPort, ref mediaRef) {
 	in.media[ep] = ref
+	in.mediaChanged(ep)
 	if len(c.endpoints) < maxEndpointsPerCall {
 		c.endpoints = append(c.endpoints, ep)
+	}
+}
+
+// mediaChanged is called when the media endpoint ep is announced or forgotten: the cached
+// attributions of flows from or to ep are resolved again (all of them, by bumping
+// mediaGen). An endpoint that no cached flow has used changes no attribution, which spares
+// the flows of other calls a new resolution at every SDP.
+func (in *inputAuditor) mediaChanged(ep netip.AddrPort) {
+	if in.flowEnds[ep] > 0 {
+		in.mediaGen++
 	}
 }
 
@@ -368,6 +451,7 @@ const maxEndpointsPerCall = 32
 // newStream is called by the tracker for each new stream: it gives the stream the codecs
 // the call's SDP mapped.
 func (in *inputAuditor) newStream(st *media.Stream) {
+	in.streamInput[st] = in.name
 	if in.curFlow == nil || in.curFlow.call == nil {
 		return
 	}
@@ -396,5 +480,29 @@ func (c *CallState) addRTPMap(pt uint8, encoding string, hz int) {
 	}
 	if len(c.rtpMaps) < maxRTPMaps {
 		c.rtpMaps = append(c.rtpMaps, rtpMap{pt, encoding, hz})
+	}
+}
+
+// flowSeen is a media flow of a call, kept to judge media-unannounced when the call ends.
+type flowSeen struct {
+	src, dst netip.AddrPort
+	at       findingAt // its first packet
+}
+
+// maxMediaFlowsPerCall bounds the media flows kept per call for media-unannounced.
+const maxMediaFlowsPerCall = 32
+
+// judgeUnannounced applies media-unannounced to an ended call: RTP of the call that flowed
+// from or to an address and port that no SDP of the call announced.
+func (in *inputAuditor) judgeUnannounced(c *CallState) {
+	for _, fl := range c.mediaFlows {
+		for _, ep := range [2]netip.AddrPort{fl.src, fl.dst} {
+			if slices.Contains(c.endpoints, ep) {
+				continue
+			}
+			in.finding(c, ruleset.RuleMediaUnannounced, fl.at,
+				fmt.Sprintf("RTP of the call flows from/to %s, which no SDP of the call announced", ep),
+				"unannounced media endpoint "+ep.String(), ep.String())
+		}
 	}
 }

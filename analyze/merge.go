@@ -25,15 +25,28 @@ func (a *Auditor) Report(tool Tool, results []*InputResult) *Report {
 	s.CallsByEdge = map[string]int{}
 	s.EvidenceGaps = map[string]int{}
 	s.PacketUse = map[string]int{}
+	// The lists are sized once: growing them by doubling would leave copies of every call
+	// and stream behind as garbage, at the moment the heap is largest.
+	var nCalls, nStreams, nFindings int
+	for _, res := range results {
+		if res != nil {
+			nCalls, nStreams, nFindings = nCalls+len(res.Calls), nStreams+len(res.Streams), nFindings+len(res.Findings)
+		}
+	}
+	r.Calls = make([]Call, 0, nCalls)
+	r.Streams = make([]Stream, 0, nStreams)
+	r.Findings = make([]Finding, 0, nFindings)
 	order := map[string]int{}
-	byID := map[string]int{}
-	for i, res := range results {
+	byID := make(map[string]int, nCalls)
+	for _, res := range results {
 		if res == nil {
 			continue
 		}
-		order[res.Input.Name] = i
-		r.Inputs = append(r.Inputs, res.Input)
-		s.Packets += res.Input.Packets
+		for _, inp := range res.Inputs {
+			order[inp.Name] = len(order)
+			r.Inputs = append(r.Inputs, inp)
+			s.Packets += inp.Packets
+		}
 		s.SIPMessages += res.SIPMessages
 		for k, v := range res.PacketUse {
 			s.PacketUse[k] += v

@@ -80,6 +80,9 @@ type Input struct {
 	Truncated bool     `json:"truncated"`
 	// Error is set when the input could not be read as a capture at all.
 	Error string `json:"error,omitempty"`
+	// Err is the error that ended reading early (a damaged capture, audited up to the
+	// damage and reported as capture-truncated); not part of the JSON report.
+	Err error `json:"-"`
 }
 
 // Summary holds the counts and the verdict.
@@ -94,10 +97,13 @@ type Summary struct {
 	CallsByPath map[Path]int   `json:"calls_by_path"`
 	CallsByEdge map[string]int `json:"calls_by_edge,omitempty"`
 	// EvidenceGaps counts packets (and, for "kernel-drops", packets the kernel dropped
-	// before they were captured) by the reason they could not be judged.
+	// before they were captured) by the reason they could not be judged. Reasons that
+	// start with "evicted-" count state ended by a memory limit ("evicted-calls": dialogs),
+	// not packets.
 	EvidenceGaps map[string]int `json:"evidence_gaps"`
 	// PacketUse counts the packets that were judged, by what they carried. For every
-	// input, the sum of PacketUse and of EvidenceGaps (less "kernel-drops") is Packets.
+	// input, the sum of PacketUse and of EvidenceGaps (less "kernel-drops" and the
+	// "evicted-" reasons) is Packets.
 	PacketUse map[string]int `json:"packet_use,omitempty"`
 	// CallsNotListed counts calls without findings that are in every count but not in
 	// the calls list, because the list reached its limit (a flood of Call-IDs).
@@ -105,7 +111,8 @@ type Summary struct {
 	// StreamsNotListed likewise counts RTP streams beyond the streams list's limit.
 	StreamsNotListed int `json:"streams_not_listed,omitempty"`
 	// FindingsNotListed counts, by rule, findings outside calls beyond the limit of
-	// distinct findings one input lists.
+	// distinct findings one input lists, and findings of a call beyond the limit of
+	// distinct findings of one rule that one call lists.
 	FindingsNotListed map[string]int `json:"findings_not_listed,omitempty"`
 	// Known counts findings that were matched in the --baseline report.
 	Known int `json:"known,omitempty"`

@@ -13,7 +13,7 @@ const usePending = "pending"
 // snapshot builds a result of what has been judged so far without changing any state.
 func (in *inputAuditor) snapshot(linkTypes []capture.LinkType, drops uint64) *InputResult {
 	r := &InputResult{
-		Input:            in.res.Input,
+		Inputs:           append([]Input(nil), in.res.Inputs...),
 		SIPMessages:      in.res.SIPMessages,
 		PacketUse:        maps.Clone(in.res.PacketUse),
 		Gaps:             maps.Clone(in.res.Gaps),
@@ -26,9 +26,11 @@ func (in *inputAuditor) snapshot(linkTypes []capture.LinkType, drops uint64) *In
 		Findings:         append([]Finding(nil), in.res.Findings...),
 		Calls:            append([]*CallState(nil), in.res.Calls...),
 	}
-	r.Input.LinkTypes = nil
-	for _, lt := range linkTypes {
-		r.Input.LinkTypes = append(r.Input.LinkTypes, lt.String())
+	if n := len(r.Inputs); n > 0 {
+		r.Inputs[n-1].LinkTypes = nil
+		for _, lt := range linkTypes {
+			r.Inputs[n-1].LinkTypes = append(r.Inputs[n-1].LinkTypes, lt.String())
+		}
 	}
 	if drops > 0 {
 		r.Gaps[gapKernelDrops] += int(drops)
@@ -44,6 +46,7 @@ func (in *inputAuditor) snapshot(linkTypes []capture.LinkType, drops uint64) *In
 	addGap(r.Gaps, capture.GapTCPGap.String(), ts.Gap)
 	addGap(r.Gaps, capture.GapTCPEvicted.String(), ts.Evicted)
 	r.PacketUse[usePending] += ds.Pending + ts.Pending()
+	r.PacketUse[useRTP] += in.rtpPackets
 	for k, v := range r.PacketUse {
 		if v == 0 {
 			delete(r.PacketUse, k)
@@ -71,7 +74,7 @@ func (in *inputAuditor) snapshot(linkTypes []capture.LinkType, drops uint64) *In
 	// Streams: those let go, and those held now.
 	recs := append([]streamRecord(nil), in.evicted...)
 	for _, st := range in.tracker.Streams() {
-		recs = append(recs, streamRecord{stats: st.Stats(), call: in.streamCall[st]})
+		recs = append(recs, streamRecord{stats: st.Stats(), call: in.streamCall[st], input: in.streamInput[st]})
 		r.StreamsSeen++
 	}
 	r.Streams = in.streamsOf(recs)

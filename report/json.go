@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -16,20 +17,75 @@ import (
 type JSON struct{}
 
 // Render writes r as JSON followed by a newline. It does not modify r.
+//
+// The calls, streams and findings are encoded one at a time into w, so that the memory
+// Render needs does not grow with their number; the bytes are those of encoding the whole
+// report at once.
 func (j *JSON) Render(w io.Writer, r *analyze.Report) error {
 	if r == nil {
 		return errors.New("report: nil report")
 	}
 	n := normalized(r)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false) // SIP URIs hold < > & often; the output is not HTML
-	if err := enc.Encode(&n); err != nil {
+	// The envelope: the report with the three lists empty, each "[]" then replaced by
+	// its elements.
+	env := n
+	env.Calls, env.Streams, env.Findings = []analyze.Call{}, []analyze.Stream{}, []analyze.Finding{}
+	var head bytes.Buffer
+	if err := newJSONEncoder(&head, "").Encode(&env); err != nil {
 		return fmt.Errorf("report: encoding JSON: %w", err)
 	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	doc := head.Bytes()
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var elem bytes.Buffer
+	enc := newJSONEncoder(&elem, "    ") // an element of a top-level list is 2 levels deep
+	lists := []struct {
+		key string
+		n   int
+		at  func(i int) any
+	}{
+		{"calls", len(n.Calls), func(i int) any { return &n.Calls[i] }},
+		{"streams", len(n.Streams), func(i int) any { return &n.Streams[i] }},
+		{"findings", len(n.Findings), func(i int) any { return &n.Findings[i] }},
+	}
+	for _, l := range lists {
+		// Top-level keys, and only they, follow a line break and two spaces: line breaks
+		// inside strings are escaped, and deeper keys are indented further.
+		mark := []byte("\n  \"" + l.key + "\": []")
+		k := bytes.Index(doc, mark)
+		if k < 0 {
+			return fmt.Errorf("report: encoding JSON: no top-level %q in the envelope", l.key)
+		}
+		bw.Write(doc[:k+len(mark)-2])
+		doc = doc[k+len(mark):]
+		if l.n == 0 {
+			bw.WriteString("[]")
+			continue
+		}
+		bw.WriteString("[\n")
+		for i := range l.n {
+			if i > 0 {
+				bw.WriteString(",\n")
+			}
+			elem.Reset()
+			if err := enc.Encode(l.at(i)); err != nil {
+				return fmt.Errorf("report: encoding JSON: %s %d: %w", l.key, i, err)
+			}
+			bw.WriteString("    ")
+			bw.Write(bytes.TrimSuffix(elem.Bytes(), []byte("\n")))
+		}
+		bw.WriteString("\n  ]")
+	}
+	bw.Write(doc)
+	return bw.Flush()
+}
+
+// newJSONEncoder returns the encoder of the canonical report (2-space indentation, no
+// HTML escaping) for a value written at the indentation prefix.
+func newJSONEncoder(w io.Writer, prefix string) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetIndent(prefix, "  ")
+	enc.SetEscapeHTML(false) // SIP URIs hold < > & often; the output is not HTML
+	return enc
 }
 
 // normalized returns a shallow copy of r in which the slices and maps that PRODUCT.md

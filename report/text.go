@@ -140,9 +140,12 @@ const kernelDrops = "kernel-drops"
 // packets the kernel dropped.
 func gapTotals(gaps map[string]int) (packets, drops int) {
 	for reason, n := range gaps {
-		if reason == kernelDrops {
+		switch {
+		case reason == kernelDrops:
 			drops += n
-		} else {
+		case strings.HasPrefix(reason, "evicted-"):
+			// Dialogs ended by a memory limit, not packets.
+		default:
 			packets += n
 		}
 	}
@@ -176,7 +179,7 @@ var gapMeanings = map[string]string{
 	// Reasons the analysis adds (analyze/engine.go).
 	"tls-content":   "TLS-encrypted SIP: the messages cannot be read",
 	"sctp":          "SCTP, which is not decoded (SIP over SCTP)",
-	"calls-evicted": "packets of calls dropped by the call-table memory limit",
+	"evicted-calls": "dialogs ended early by the call-table limit (a count of calls, not packets)",
 }
 
 // gapMeaning explains reason, or says that it is not documented.

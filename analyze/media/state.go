@@ -25,19 +25,21 @@ type rtpMap struct {
 	encoding string
 }
 
-// state is all a Stream counts. Its fields are grouped by the algorithm that owns them.
+// state is all a Stream counts. Its fields are grouped by the algorithm that owns them;
+// those every packet updates come first, so that they share as few cache lines as can be.
 type state struct {
 	packets, bytes    int
 	firstPkt, lastPkt int
 	first, last       time.Time
 
-	pts   [maxPayloadTypes]uint8
-	nPTs  int
-	maps  [maxRTPMaps]rtpMap
-	nMaps int
+	pts  [maxPayloadTypes]uint8
+	nPTs int
 
 	ws  wireshark
 	seq sequence
+
+	maps  [maxRTPMaps]rtpMap
+	nMaps int
 
 	remote    RemoteReport
 	hasRemote bool

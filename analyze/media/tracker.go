@@ -3,6 +3,7 @@ package media
 import (
 	"cmp"
 	"encoding/binary"
+	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -53,7 +54,21 @@ type Tracker struct {
 	hdr        rtp.Header
 	evicted    int
 	now        time.Time
+	// recent is a direct-mapped cache in front of streams, indexed by a hash of the SSRC:
+	// most packets find their stream here without hashing the whole key. It holds only
+	// streams that are in streams (evict clears a stream's slot).
+	recent [recentSlots]*Stream
 }
+
+// recentSlots is the size of Tracker.recent, a power of two above the streams a busy
+// link carries at once.
+const (
+	recentBits  = 12
+	recentSlots = 1 << recentBits
+)
+
+// recentSlot returns the index in Tracker.recent of the streams with this SSRC.
+func recentSlot(ssrc uint32) uint32 { return (ssrc * 0x9e3779b1) >> (32 - recentBits) }
 
 // NewTracker returns an empty Tracker.
 func NewTracker(cfg TrackerConfig) *Tracker {
@@ -100,13 +115,21 @@ func (t *Tracker) Lookup(k StreamKey) *Stream { return t.streams[k] }
 // stream returns the stream for k, created if needed, and makes it the most recent.
 func (t *Tracker) stream(k StreamKey, now time.Time) *Stream {
 	t.advance(now)
-	s := t.streams[k]
+	slot := &t.recent[recentSlot(k.SSRC)]
+	s := *slot
+	if s == nil || s.ssrc != k.SSRC || s.src != k.Src || s.dst != k.Dst {
+		s = t.streams[k]
+		if s != nil {
+			*slot = s
+		}
+	}
 	if s == nil {
 		if len(t.streams) >= t.cfg.MaxStreams {
 			t.evict(t.tail)
 		}
 		s = NewStream(k.Src, k.Dst, k.SSRC)
 		t.streams[k] = s
+		t.recent[recentSlot(k.SSRC)] = s
 		if t.cfg.OnNew != nil {
 			t.cfg.OnNew(s)
 		}
@@ -127,10 +150,13 @@ func (t *Tracker) advance(now time.Time) {
 	if now.After(t.now) {
 		t.now = now
 	}
-	if t.cfg.IdleTimeout < 0 {
+	// The test is now-last > IdleTimeout, written with Add (the cheaper of the two time
+	// operations). Sub saturates at the largest Duration, which is never more than the
+	// largest timeout.
+	if t.cfg.IdleTimeout < 0 || t.cfg.IdleTimeout == math.MaxInt64 {
 		return
 	}
-	for t.tail != nil && t.now.Sub(t.tail.LastSeen()) > t.cfg.IdleTimeout {
+	for t.tail != nil && t.now.After(t.tail.st.last.Add(t.cfg.IdleTimeout)) {
 		t.evict(t.tail)
 	}
 }
@@ -141,6 +167,9 @@ func (t *Tracker) evict(s *Stream) {
 	}
 	t.unlink(s)
 	delete(t.streams, StreamKey{Src: s.src, Dst: s.dst, SSRC: s.ssrc})
+	if slot := &t.recent[recentSlot(s.ssrc)]; *slot == s {
+		*slot = nil
+	}
 	t.evicted++
 }
 

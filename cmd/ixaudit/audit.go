@@ -41,6 +41,7 @@ type config struct {
 	quiet         bool
 	allCalls      bool
 	jobs          int
+	separate      bool // audit inputs independently (--separate)
 	inputs        []string
 }
 
@@ -179,7 +180,8 @@ func (e *env) audit(ctx context.Context, args []string) (int, error) {
 	fs.SetOutput(io.Discard)
 	var c commonFlags
 	c.register(fs)
-	jobs := fs.IntP("jobs", "j", 0, "inputs audited at once (default: the number of CPUs)")
+	jobs := fs.IntP("jobs", "j", 0, "with --separate, inputs audited at once (default: the number of CPUs)")
+	separate := fs.Bool("separate", false, "audit each input on its own (unrelated captures), several at once, instead of as the pieces of one capture")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			fmt.Fprint(e.stdout, manual("audit"))
@@ -196,6 +198,7 @@ func (e *env) audit(ctx context.Context, args []string) (int, error) {
 	}
 	cfg.inputs = fs.Args()
 	cfg.jobs = *jobs
+	cfg.separate = *separate
 	if cfg.jobs <= 0 {
 		cfg.jobs = runtime.NumCPU()
 	}
@@ -220,6 +223,10 @@ func (e *env) runAudit(ctx context.Context, cfg *config) (int, error) {
 			stdinUsed = true
 		}
 	}
+	if !cfg.separate {
+		return e.auditSeries(ctx, aud, cfg, prog)
+	}
+	ahead := useReadAhead(cfg.jobs, len(cfg.inputs), runtime.GOMAXPROCS(0))
 	sem := make(chan struct{}, cfg.jobs)
 	var wg sync.WaitGroup
 	for i, name := range cfg.inputs {
@@ -228,11 +235,15 @@ func (e *env) runAudit(ctx context.Context, cfg *config) (int, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i], errs[i] = e.auditOne(ctx, aud, name, prog)
+			results[i], errs[i] = e.auditOne(ctx, aud, name, prog, ahead)
 		}()
 	}
 	wg.Wait()
 	prog.stop()
+	// What the audits held (streams, flows, dialogs, read buffers) is garbage now: collect it
+	// before the report is built, so that the report reuses that memory instead of
+	// growing the heap to twice what the audit left live.
+	runtime.GC()
 	if ctx.Err() != nil {
 		return exitUsage, fmt.Errorf("interrupted")
 	}
@@ -245,16 +256,64 @@ func (e *env) runAudit(ctx context.Context, cfg *config) (int, error) {
 			code = exitUsage
 			continue
 		}
-		if results[i].Err != nil && !errors.Is(results[i].Err, capture.ErrTruncated) {
-			fmt.Fprintf(e.stderr, "ixaudit: %s: %v (audited up to the damage)\n", cfg.inputs[i], results[i].Err)
-			code = exitUsage
-		}
 		ok = append(ok, results[i])
 	}
-	if len(ok) == 0 {
+	return e.reportResults(aud, cfg, ok, code)
+}
+
+// auditSeries audits the inputs one after the other as the pieces of one capture (the
+// default): a call that spans two rotated files is one call, judged with all its SIP and
+// media. Unreadable inputs are reported and skipped.
+func (e *env) auditSeries(ctx context.Context, aud *analyze.Auditor, cfg *config, prog *progress) (int, error) {
+	code := exitOK
+	series := aud.NewSeries()
+	ahead := useReadAhead(1, 1, runtime.GOMAXPROCS(0))
+	for _, name := range cfg.inputs {
+		src, err := e.open(name)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ixaudit: %v\n", err)
+			code = exitUsage
+			continue
+		}
+		if ahead {
+			src = newReadAhead(src)
+		}
+		err = series.Read(ctx, prog.wrap(src))
+		src.Close()
+		if err != nil {
+			return exitUsage, fmt.Errorf("interrupted")
+		}
+	}
+	res := series.Close()
+	prog.stop()
+	runtime.GC()
+	if len(res.Inputs) == 0 {
 		return code, nil
 	}
-	rep := aud.Report(analyze.Tool{Name: "ixaudit", Version: toolVersion()}, ok)
+	return e.reportResults(aud, cfg, []*analyze.InputResult{res}, code)
+}
+
+// reportResults merges the results, says which inputs were damaged, renders every output and
+// returns the exit code: code (2 when an input could not be read or was damaged) or else
+// the verdict's.
+func (e *env) reportResults(aud *analyze.Auditor, cfg *config, results []*analyze.InputResult, code int) (int, error) {
+	for _, res := range results {
+		for _, inp := range res.Inputs {
+			if err := inp.Err; err != nil && !errors.Is(err, capture.ErrTruncated) {
+				// The readers' errors start with the input's name; name it once.
+				msg := err.Error()
+				if !strings.HasPrefix(msg, inp.Name+": ") {
+					msg = inp.Name + ": " + msg
+				}
+				fmt.Fprintf(e.stderr, "ixaudit: %s (audited up to the damage)\n", msg)
+				code = exitUsage
+			}
+		}
+	}
+	if len(results) == 0 {
+		return code, nil
+	}
+	rep := aud.Report(analyze.Tool{Name: "ixaudit", Version: toolVersion()}, results)
 	if cfg.rulesPath != "" {
 		rep.Rules.Source = cfg.rulesPath
 	}
@@ -268,17 +327,15 @@ func (e *env) runAudit(ctx context.Context, cfg *config) (int, error) {
 	return code, nil
 }
 
-// auditOne opens and audits one input.
-func (e *env) auditOne(ctx context.Context, aud *analyze.Auditor, name string, prog *progress) (*analyze.InputResult, error) {
-	var src capture.Source
-	var err error
-	if name == "-" {
-		src, err = capture.NewReader("-", e.stdin)
-	} else {
-		src, err = capture.Open(name)
-	}
+// auditOne opens and audits one input; with ahead, the input is read in a goroutine of
+// its own (readAhead).
+func (e *env) auditOne(ctx context.Context, aud *analyze.Auditor, name string, prog *progress, ahead bool) (*analyze.InputResult, error) {
+	src, err := e.open(name)
 	if err != nil {
 		return nil, err
+	}
+	if ahead {
+		src = newReadAhead(src)
 	}
 	defer src.Close()
 	res, err := aud.Audit(ctx, prog.wrap(src))
@@ -368,4 +425,12 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// open opens an input: a file, or "-" for standard input.
+func (e *env) open(name string) (capture.Source, error) {
+	if name == "-" {
+		return capture.NewReader("-", e.stdin)
+	}
+	return capture.Open(name)
 }

@@ -172,6 +172,12 @@ func (s *scenario) call(t0 time.Time, p callPlan) (string, time.Time) {
 	for _, r := range p.want {
 		s.want(r, d.callID)
 	}
+	return d.callID, s.play(t0, d, p)
+}
+
+// play writes the call of plan p on dialog d (built by dialogFor) starting at t0, and
+// returns the time its last packet was sent.
+func (s *scenario) play(t0 time.Time, d *dialog, p callPlan) time.Time {
 	final := p.final
 	if final == 0 {
 		final = 200
@@ -188,7 +194,7 @@ func (s *scenario) call(t0 time.Time, p callPlan) (string, time.Time) {
 		for _, at := range []time.Duration{500, 1500, 3500} {
 			d.send(t0.Add(at*time.Millisecond), inv)
 		}
-		return d.callID, t0.Add(3500 * time.Millisecond)
+		return t0.Add(3500 * time.Millisecond)
 	}
 	t = t.Add(time.Duration(12+s.rng.IntN(10)) * time.Millisecond)
 	d.send(t, d.Reply(inv, 100, false))
@@ -197,7 +203,7 @@ func (s *scenario) call(t0 time.Time, p callPlan) (string, time.Time) {
 		d.send(t, d.Reply(inv, final, false))
 		t = t.Add(2 * time.Millisecond)
 		d.send(t, d.Ack(false))
-		return d.callID, t
+		return t
 	}
 	t = t.Add(time.Duration(90+s.rng.IntN(80)) * time.Millisecond)
 	d.send(t, d.Reply(inv, 180, false))
@@ -228,7 +234,7 @@ func (s *scenario) call(t0 time.Time, p callPlan) (string, time.Time) {
 	d.send(t, bye)
 	t = t.Add(time.Duration(15+s.rng.IntN(20)) * time.Millisecond)
 	d.send(t, d.Reply(bye, 200, false))
-	return d.callID, t
+	return t
 }
 
 // sendFragmented writes m as three IP fragments in the order 3, 1, 3 (again), 2: out of

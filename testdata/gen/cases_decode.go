@@ -22,6 +22,8 @@ type captureCase struct {
 	decodeAs []string
 	gaps     map[string]int
 	note     string
+	// listStreams writes each RTP stream and its call into the manifest entry.
+	listStreams bool
 }
 
 func eth(name string) []iface { return []iface{{name, linkEthernet}} }

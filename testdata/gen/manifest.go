@@ -69,7 +69,19 @@ type Entry struct {
 	// the generator does not pin them down.
 	EvidenceGaps map[string]int `json:"evidence_gaps,omitempty"`
 	Tshark       Tshark         `json:"tshark"`
-	Note         string         `json:"note,omitempty"`
+	// Streams lists each RTP stream and the call a correct audit ties it to; present only
+	// for the captures whose point is that attribution.
+	Streams []StreamInfo `json:"streams,omitempty"`
+	Note    string       `json:"note,omitempty"`
+}
+
+// StreamInfo is one RTP stream (source, destination, SSRC as the report writes them) and
+// the Call-ID a correct audit ties it to: empty when no call of the audit announced it.
+type StreamInfo struct {
+	Src    string `json:"src"`
+	Dst    string `json:"dst"`
+	SSRC   string `json:"ssrc"`
+	CallID string `json:"call_id"`
 }
 
 // CallInfo is what a correct audit says about one call.
@@ -104,26 +116,32 @@ type Tshark struct {
 type truth struct {
 	packets, sipMessages, rtpStreams int
 	calls                            []CallInfo
+	streams                          []StreamInfo // in order of first packet
 }
 
 type callAcc struct {
 	info    CallInfo
 	invite  *sipMsg
+	msgs    []*sipMsg
 	kinds   []peerKind
 	gateway netip.Addr
 	gwKind  peerKind
 	edge    string
 }
 
-func deriveTruth(frames []frame) truth {
+// deriveTruth counts what frames hold. streamCall names the call of each RTP stream; a
+// stream is tied to it only when that call (its INVITE) is among the frames.
+func deriveTruth(frames []frame, streamCall map[streamKey]string) truth {
 	var t truth
 	t.packets = len(frames)
 	streams := map[streamKey]bool{}
+	var streamOrder []streamKey
 	byID := map[string]*callAcc{}
 	var order []string
 	for _, f := range frames {
-		if f.rtp != nil {
+		if f.rtp != nil && !streams[*f.rtp] {
 			streams[*f.rtp] = true
+			streamOrder = append(streamOrder, *f.rtp)
 		}
 		for _, m := range f.sip {
 			if f.sipCut > 0 {
@@ -142,6 +160,7 @@ func deriveTruth(frames []frame) truth {
 				order = append(order, m.callID)
 			}
 			c.info.SIPMessages++
+			c.msgs = append(c.msgs, m)
 			if m.method == "INVITE" && c.invite == nil {
 				c.invite = m
 			}
@@ -159,18 +178,18 @@ func deriveTruth(frames []frame) truth {
 				kind == peerInterconnect && c.gwKind == peerOther:
 				c.gateway, c.edge, c.gwKind = gw, edge, kind
 			}
-			if c.invite != nil && m.method == "" && m.cseqMethod == "INVITE" && m.cseq == c.invite.cseq && m.status >= 200 && c.info.FinalStatus == 0 {
-				c.info.FinalStatus = m.status
-			}
 		}
 	}
 	t.rtpStreams = len(streams)
+	inAudit := map[string]bool{}
 	for _, id := range order {
 		c := byID[id]
 		if c.invite == nil {
 			continue // OPTIONS and other messages outside calls
 		}
+		inAudit[id] = true
 		inv := c.invite
+		c.info.FinalStatus = finalStatus(c.msgs)
 		c.info.Transport = inv.transport
 		switch {
 		case isTwilioPeer(inv.dst.Addr()):
@@ -196,7 +215,44 @@ func deriveTruth(frames []frame) truth {
 		}
 		t.calls = append(t.calls, c.info)
 	}
+	for _, k := range streamOrder {
+		id := streamCall[k]
+		if !inAudit[id] {
+			id = ""
+		}
+		t.streams = append(t.streams, StreamInfo{Src: k.src.String(), Dst: k.dst.String(), SSRC: fmt.Sprintf("0x%08X", k.ssrc), CallID: id})
+	}
 	return t
+}
+
+// finalStatus is a call's final status: the first 2xx to one of its initial INVITEs (an
+// INVITE without To tag: the first one, its retry with credentials after a 401/407, a
+// failover attempt that keeps the Call-ID); failing one, the first final response to the
+// latest initial INVITE that got one; else 0. Responses count wherever they sit in the
+// file: clock skew between merged interfaces can put a 200 OK before its INVITE.
+func finalStatus(msgs []*sipMsg) int {
+	var inits []*sipMsg
+	for _, m := range msgs {
+		if m.method == "INVITE" && !strings.Contains(m.get("To"), ";tag=") {
+			inits = append(inits, m)
+		}
+	}
+	status, latest := 0, -1
+	for _, m := range msgs {
+		if m.method != "" || m.cseqMethod != "INVITE" || m.status < 200 || (status >= 200 && status < 300) {
+			continue
+		}
+		// The INVITE this response answers: same CSeq, sent from where the response goes.
+		i := slices.IndexFunc(inits, func(inv *sipMsg) bool { return inv.cseq == m.cseq && inv.src == m.dst })
+		switch {
+		case i < 0:
+		case m.status < 300:
+			status = m.status
+		case i > latest:
+			status, latest = m.status, i
+		}
+	}
+	return status
 }
 
 // ruriHost returns the host of a SIP URI.

@@ -78,6 +78,14 @@ func (s *scenario) newStream(src, dst netip.AddrPort, pt uint8, srtp bool) *stre
 	}
 }
 
+// tagStream records that st belongs to the call callID.
+func (s *scenario) tagStream(st *stream, callID string) {
+	if s.streamCall == nil {
+		s.streamCall = map[streamKey]string{}
+	}
+	s.streamCall[st.key] = callID
+}
+
 // packet writes the next RTP packet of st at time t.
 func (s *scenario) rtpPacket(t time.Time, st *stream) {
 	size := 12 + samplesPerPk
@@ -170,9 +178,11 @@ func (d *dialog) media(start time.Time, dur time.Duration, o mediaOpts) time.Tim
 	var up, down *stream
 	if o.only != 2 {
 		up = s.newStream(aFrom, bAddr, 0, o.srtp)
+		s.tagStream(up, d.callID)
 	}
 	if o.only != 1 {
 		down = s.newStream(bFrom, aAddr, 0, o.srtp)
+		s.tagStream(down, d.callID)
 	}
 	n := int(dur / ptime)
 	// The callee's first packet follows the caller's by a few milliseconds.

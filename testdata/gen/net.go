@@ -78,6 +78,9 @@ type frame struct {
 	// sipCut is set when the snap length cut the SIP message of this frame: it holds the
 	// number of the message's bytes that were captured.
 	sipCut int
+	// fileAt, when set, places the record in the file as if it were stamped fileAt, while
+	// its timestamp stays t: records whose timestamps go backwards in file order.
+	fileAt time.Time
 }
 
 // expectation is one finding a correct audit reports, as the (rule, call_id) pair that
@@ -96,6 +99,9 @@ type scenario struct {
 	port   uint16 // next ephemeral TCP port
 	expect []expectation
 	err    error
+	// streamCall names the call each RTP stream belongs to (streams written outside a
+	// dialog belong to none).
+	streamCall map[streamKey]string
 }
 
 // newScenario returns an empty scenario whose random numbers are seeded from its name, so
@@ -126,11 +132,17 @@ func (s *scenario) want(rule, callID string) {
 // add appends a frame; frames are put in time order (stable) when the capture is written.
 func (s *scenario) add(f frame) { s.frames = append(s.frames, f) }
 
-// sorted returns the frames in time order; frames with the same time keep the order in
-// which they were added.
+// sorted returns the frames in time order (by fileAt where it is set); frames with the
+// same time keep the order in which they were added.
 func (s *scenario) sorted() []frame {
 	fs := slices.Clone(s.frames)
-	slices.SortStableFunc(fs, func(a, b frame) int { return a.t.Compare(b.t) })
+	place := func(f frame) time.Time {
+		if !f.fileAt.IsZero() {
+			return f.fileAt
+		}
+		return f.t
+	}
+	slices.SortStableFunc(fs, func(a, b frame) int { return place(a).Compare(place(b)) })
 	return fs
 }
 

@@ -119,6 +119,7 @@ type sdpSpec struct {
 	video    bool       // offer a video stream
 	declined bool       // answer a video offer with m=video 0
 	big      bool       // many codecs and attributes: an SDP large enough to need IP fragments
+	dir      string     // the audio direction attribute (sendonly, recvonly...): sendrecv, or inactive on hold, when empty
 }
 
 var rtpmaps = map[int]string{
@@ -202,6 +203,8 @@ func (d *dialog) sdp(spec sdpSpec, version int, hold bool) []byte {
 		}
 	}
 	switch {
+	case spec.dir != "":
+		w("a=%s", spec.dir)
 	case hold:
 		w("a=inactive")
 	default:
@@ -368,7 +371,7 @@ func (d *dialog) Invite() *sipMsg {
 
 var reasons = map[int]string{
 	100: "Trying", 180: "Ringing", 183: "Session Progress", 200: "OK", 403: "Forbidden",
-	404: "Not Found", 408: "Request Timeout", 480: "Temporarily Unavailable", 486: "Busy Here",
+	404: "Not Found", 407: "Proxy Authentication Required", 408: "Request Timeout", 480: "Temporarily Unavailable", 486: "Busy Here",
 	487: "Request Terminated", 503: "Service Unavailable",
 }
 

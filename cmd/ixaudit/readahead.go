@@ -1,0 +1,183 @@
+package main
+
+import (
+	"sync"
+
+	"github.com/ixaudit/ixaudit/capture"
+)
+
+// readAhead is a capture.Source that reads its packets from another Source in a goroutine
+// of its own, one batch ahead of its caller, so that reading the capture (system calls,
+// record parsing, time stamps) runs on one core while the analysis runs on another.
+//
+// The packets are copied into a small ring of reused batches: memory is bounded by the
+// ring, whatever the length of the capture, and no packet is allocated. The caller sees
+// exactly the packets, in exactly the order, that the inner Source gives, followed by its
+// error, so that the audit is the same as without it: only the scheduling differs.
+//
+// Like every Source, it is used by one goroutine; a Packet's Data is valid until the next
+// call to ReadPacket. Close stops the reader goroutine before it closes the inner Source.
+type readAhead struct {
+	src  capture.Source
+	full chan *aheadBatch // batches read, in capture order
+	free chan *aheadBatch // batches the caller is done with
+	stop chan struct{}     // closed by Close: the reader goroutine returns
+	wg   sync.WaitGroup
+	once sync.Once
+
+	cur *aheadBatch // the batch ReadPacket returns packets from
+	i   int          // the next packet of cur
+}
+
+// aheadBatch is consecutive packets of a capture, their data copied into one buffer.
+type aheadBatch struct {
+	pkts []capture.Packet
+	data []byte
+	// The inner Source's link types and drop count once the batch was read, for
+	// LinkTypes and Drops: the inner Source may only be asked from the reading goroutine.
+	linkTypes []capture.LinkType
+	drops     uint64
+	err       error // the error that ended the capture after these packets (io.EOF at its end)
+}
+
+// Ring and batch sizes: three batches of up to 512 KiB (about 2,000 RTP packets) each.
+// A batch is handed over whole, so the cost of the hand-over is spread over its packets.
+const (
+	readAheadBatches    = 3
+	readAheadBatchBytes = 512 << 10
+	readAheadBatchPkts  = 4096
+)
+
+// useReadAhead reports whether inputs should be read ahead (newReadAhead): when the
+// inputs audited at once, at most jobs of them, leave one of procs cores idle, that core
+// reads while the other analyses. With as many inputs at once as cores, each core is
+// already busy auditing one, and a reader goroutine would only take turns with them.
+func useReadAhead(jobs, inputs, procs int) bool {
+	return min(jobs, inputs) < procs
+}
+
+// newReadAhead starts reading src in a goroutine.
+func newReadAhead(src capture.Source) *readAhead {
+	r := &readAhead{
+		src:  src,
+		full: make(chan *aheadBatch, readAheadBatches),
+		free: make(chan *aheadBatch, readAheadBatches),
+		stop: make(chan struct{}),
+	}
+	for range readAheadBatches {
+		r.free <- &aheadBatch{
+			pkts: make([]capture.Packet, 0, readAheadBatchPkts),
+			data: make([]byte, 0, readAheadBatchBytes),
+		}
+	}
+	r.wg.Add(1)
+	go r.read()
+	return r
+}
+
+// read is the reader goroutine: it fills free batches and passes them on until the inner
+// Source returns an error (io.EOF at the end) or Close is called.
+func (r *readAhead) read() {
+	defer r.wg.Done()
+	var b *aheadBatch
+	next := func() bool { // takes a free batch into b
+		select {
+		case b = <-r.free:
+			b.pkts, b.data, b.err = b.pkts[:0], b.data[:0], nil
+			return true
+		case <-r.stop:
+			return false
+		}
+	}
+	send := func() bool { // passes b on
+		b.linkTypes = append(b.linkTypes[:0], r.src.LinkTypes()...)
+		if d, ok := r.src.(capture.DropCounter); ok {
+			b.drops = d.Drops()
+		}
+		select {
+		case r.full <- b:
+			b = nil
+			return true
+		case <-r.stop:
+			return false
+		}
+	}
+	if !next() {
+		return
+	}
+	for {
+		p, err := r.src.ReadPacket()
+		if err != nil {
+			b.err = err
+			send()
+			return
+		}
+		if len(b.pkts) == cap(b.pkts) || len(b.data)+len(p.Data) > cap(b.data) {
+			if len(b.pkts) > 0 && (!send() || !next()) {
+				return
+			}
+			if len(p.Data) > cap(b.data) {
+				// Longer than a batch (the readers bound a record to a few hundred KiB):
+				// this batch grows to hold it.
+				b.data = make([]byte, 0, len(p.Data))
+			}
+		}
+		n := len(b.data)
+		b.data = append(b.data, p.Data...)
+		p.Data = b.data[n:len(b.data):len(b.data)]
+		b.pkts = append(b.pkts, p)
+	}
+}
+
+// ReadPacket returns the next packet of the inner Source, or its error once its packets
+// are all returned.
+func (r *readAhead) ReadPacket() (capture.Packet, error) {
+	for r.cur == nil || r.i == len(r.cur.pkts) {
+		if r.cur != nil {
+			if r.cur.err != nil {
+				return capture.Packet{}, r.cur.err
+			}
+			r.free <- r.cur // never blocks: the ring has room for every batch
+		}
+		r.cur, r.i = <-r.full, 0
+	}
+	p := r.cur.pkts[r.i]
+	r.i++
+	return p, nil
+}
+
+// Name returns the inner Source's name.
+func (r *readAhead) Name() string { return r.src.Name() }
+
+// LinkTypes returns the link types the inner Source had seen when it had read the packets
+// returned so far (and a batch more).
+func (r *readAhead) LinkTypes() []capture.LinkType {
+	if r.cur == nil {
+		return nil
+	}
+	return r.cur.linkTypes
+}
+
+// Drops returns the inner Source's drop count, as of the current batch (0 when it does not
+// count drops).
+func (r *readAhead) Drops() uint64 {
+	if r.cur == nil {
+		return 0
+	}
+	return r.cur.drops
+}
+
+// BytesRead forwards capture.Progress (safe from any goroutine, as the inner one is).
+func (r *readAhead) BytesRead() int64 {
+	if p, ok := r.src.(capture.Progress); ok {
+		return p.BytesRead()
+	}
+	return 0
+}
+
+// Close stops the reader goroutine, waits for it, and closes the inner Source.
+func (r *readAhead) Close() error {
+	r.once.Do(func() { close(r.stop) })
+	r.wg.Wait()
+	return r.src.Close()
+}

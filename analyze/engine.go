@@ -85,6 +85,7 @@ const (
 	useFragment = "fragment"
 	useOther    = "other"
 	useHEP      = "hep"     // HEP packets whose SIP was judged
+	useT38      = "t38"     // T.38 fax (udptl) on ports an SDP announced for it, not RTP
 	useNotSIP   = "not-sip" // data on a SIP port that is no SIP (reported as sip-malformed)
 )
 

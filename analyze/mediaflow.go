@@ -27,6 +27,9 @@ const (
 type mediaRef struct {
 	call *CallState
 	side mediaSide
+	// notRTP is set for media sections whose transport is not RTP (udptl: T.38 fax), whose
+	// packets must not be measured as RTP streams.
+	notRTP bool
 }
 
 // flowInfo is the cached attribution of a media flow (one direction, src → dst).
@@ -38,6 +41,7 @@ type flowInfo struct {
 	gen                      uint32 // in.mediaGen when the attribution was resolved
 	judged                   bool
 	stream                   *media.Stream // the last stream added through this flow
+	notRTP                   bool          // an end is announced for T.38 (udptl), not RTP
 }
 
 // maxFlowCache bounds the media flow cache; it is cleared when full.
@@ -94,7 +98,7 @@ func (in *inputAuditor) judgeSDP(c *CallState, m *sip.Message, e *sipEnd, body [
 		if c == nil || !addr.IsValid() || addr.IsUnspecified() {
 			continue
 		}
-		ref := mediaRef{call: c, side: side}
+		ref := mediaRef{call: c, side: side, notRTP: bytes.EqualFold(md.Proto, []byte("udptl"))}
 		in.announce(c, netip.AddrPortFrom(addr, port), ref)
 		if !md.RTCPMux {
 			rtcp := netip.AddrPortFrom(addr, port+1)
@@ -148,6 +152,9 @@ func (in *inputAuditor) mediaPacket(f *capture.Frame) string {
 	src := netip.AddrPortFrom(f.Src, f.SrcPort)
 	dst := netip.AddrPortFrom(f.Dst, f.DstPort)
 	fi := in.flow(src, dst)
+	if fi.notRTP {
+		return useT38 // the SDP moved these ports to T.38 fax (udptl): not an RTP stream
+	}
 	if fi.call == nil && !in.rs.InMediaRange(f.Src) && !in.rs.InMediaRange(f.Dst) {
 		// RTP-looking UDP that no SDP announced and that does not touch Twilio's media
 		// range: the RTP heuristic gives false positives, so it is not called media.
@@ -216,7 +223,7 @@ func (in *inputAuditor) flow(src, dst netip.AddrPort) *flowInfo {
 	}
 	fi.gen = in.mediaGen
 	prev := fi.call
-	fi.call, fi.twilioIsSrc, fi.twilioIsDst = nil, false, false
+	fi.call, fi.twilioIsSrc, fi.twilioIsDst, fi.notRTP = nil, false, false, false
 	defer func() {
 		if fi.call != prev {
 			fi.judged = false // the ports now belong to another call (port reuse)
@@ -229,14 +236,17 @@ func (in *inputAuditor) flow(src, dst netip.AddrPort) *flowInfo {
 	rs, oks := in.media[src]
 	switch {
 	case okd && oks && rd.call == rs.call:
+		fi.notRTP = rd.notRTP || rs.notRTP
 		fi.call = rd.call
 		fi.twilioIsDst = rd.side == sideTwilio
 		fi.twilioIsSrc = rs.side == sideTwilio
 	case okd:
+		fi.notRTP = rd.notRTP
 		fi.call = rd.call
 		fi.twilioIsDst = rd.side == sideTwilio
 		fi.twilioIsSrc = rd.side == sideSBC
 	case oks:
+		fi.notRTP = rs.notRTP
 		fi.call = rs.call
 		fi.twilioIsSrc = rs.side == sideTwilio
 		fi.twilioIsDst = rs.side == sideSBC

@@ -10,10 +10,11 @@
 // # Usage
 //
 //	ixaudit audit [flags] CAPTURE...     audit pcap/pcapng files ("-" reads standard input)
+//	ixaudit live -i IFACE [flags]        capture on the SBC's interfaces and audit continuously (Linux)
 //	ixaudit rules [--rules FILE] [--list] print the rule set in force, in the format --rules reads
 //	ixaudit report --format F [FILE|-]   re-render a saved JSON report (same exit code)
 //	ixaudit version [--rules FILE]       version, and the rule set's version and checksum
-//	ixaudit help [TOPIC]                 this manual; topics: audit, rules, report, formats, exit-codes, limits
+//	ixaudit help [TOPIC]                 this manual; topics: audit, live, rules, report, formats, exit-codes, limits
 //
 // # Audit
 //
@@ -50,6 +51,86 @@
 // Several inputs are audited side by side and reported together, in the order given; a call
 // that spans two rotated files is merged by Call-ID. One unreadable input does not stop the
 // others, but makes the exit code 2.
+//
+// # Live
+//
+// ixaudit live captures on one or more interfaces of the SBC and runs the same analysis as
+// audit, continuously, driven by packet time:
+//
+//	ixaudit live -i eth1 -i eth2 -o /var/lib/ixaudit/report.json -w /var/lib/ixaudit/sbc --metrics :9464
+//
+// It needs Linux (an AF_PACKET socket with a TPACKET_V3 ring; no libpcap) and only the
+// CAP_NET_RAW capability: run it as root, or once "setcap cap_net_raw+ep ixaudit". Without
+// it, or for an interface that does not exist, it prints one line and exits 2.
+//
+// Findings are printed as they are found: one line each on standard error (time,
+// severity, rule, endpoints, transport, packet, Call-ID, message, [evidence]), or, with
+// --format jsonl, one JSON object per line on standard output:
+// {"event":"finding","finding":{...}}. A full report is written every --interval, on
+// SIGHUP, and at the end, in every --format to standard output or to -o / FORMAT=FILE
+// (a file is replaced atomically: FILE.tmp is written, then renamed); with --format jsonl
+// the report is a line {"event":"report","report":{...}} holding the JSON report. SIGINT
+// and SIGTERM stop the capture cleanly: what the kernel still holds is read (for at most
+// 0.5 s), the final report is written, and the exit code follows the verdict as for audit
+// (0 or 1; 2 for usage, permission and output errors). --duration and --count stop it the
+// same way.
+//
+// Flags (besides --format, -o, --rules, --sbc-net, --require-secure, --fail-on,
+// --baseline, --redact, --all-calls and -q, as for audit; -q also silences the finding
+// lines and the start and end lines on standard error, but not errors):
+//
+//	-i, --interface IFACE  capture on IFACE; repeat for several (each is read by its own
+//	                       goroutine, and their packets are merged in time order before the
+//	                       analysis, which stays single-threaded); "any" captures on every
+//	                       interface without link-layer headers
+//	--filter EXPR          a tcpdump filter expression (pcap-filter(7)) instead of the default,
+//	                       compiled by "tcpdump -ddd" (tcpdump must be installed), so it means
+//	                       exactly what it means to tcpdump; --filter '' keeps every packet
+//	--interval D           write the report every D (default 5m; 0: at the end and on SIGHUP)
+//	--duration D           stop after D of wall-clock time
+//	-c, --count N          stop after N packets (counted after duplicates are dropped)
+//	-w, --write FILE       keep the audited packets as pcapng: FILE.0001.pcapng, FILE.0002...
+//	                       (an existing file is never overwritten), one interface block per
+//	                       captured interface, and at each file's end the kernel's received and
+//	                       dropped counts while it was open; packet N of the report is the Nth
+//	                       packet of the files taken in order
+//	--rotate-size SIZE     start a new -w file after SIZE (default 100MB; 0: never)
+//	--rotate-every D       start a new -w file every D of packet time (default: never)
+//	--metrics ADDR         serve Prometheus metrics on http://ADDR/metrics; ":9464" binds
+//	                       127.0.0.1:9464, "0.0.0.0:9464" binds every address
+//	--dedup-window D       a packet whose IP datagram repeats one seen less than D before
+//	                       (default 5ms; 0: off) is a duplicate (the same packet on a mirror
+//	                       port and its interface, on "any", or both directions of lo): it is
+//	                       counted once, under summary.packet_use "duplicate", and neither
+//	                       audited again nor written; a sender that repeats a datagram byte for
+//	                       byte within D is counted once too
+//	-s, --snaplen N        bytes kept of each packet (default 65535)
+//	--ring-size SIZE       kernel ring per interface (default 32MB); when the analysis falls
+//	                       behind by more, the kernel drops packets and counts them
+//	--promisc              promiscuous mode, for a mirror (SPAN) port
+//
+// The default filter keeps what the rules can judge: TCP and UDP on the SIP ports 5060,
+// 5061, 5062 and 5080; any traffic with a Twilio signalling address of the rule set
+// (gateways and public signalling ranges); UDP with the rule set's media ranges; DNS;
+// UDP whose payload starts like RTP/RTCP version 2 (media that left Twilio's range is
+// what the media-*-outside-range rules look for); IPv4 and IPv6 fragments (later
+// fragments carry no ports); and the same behind a VLAN tag still in the frame.
+// "ixaudit live --help" prints this section; the exact expression is written in each -w
+// file's interface blocks.
+//
+// Packets the kernel dropped (the ring was full) are never seen: they are read from the
+// socket's statistics and reported as the evidence gap "kernel-drops", and the verdict line
+// says so: a report never claims "no leak" for traffic it did not see. Memory stays
+// bounded over days: the analysis expires calls and streams in packet time, the readers
+// hold at most 8 MiB of packets per interface, the dedup table is a fixed 1 MiB, and the
+// -w files are rotated (delete old ones with a timer or logrotate).
+//
+// Metrics: ixaudit_kernel_packets_total, ixaudit_kernel_drops_total and
+// ixaudit_packets_read_total by interface; ixaudit_packets_duplicate_total;
+// ixaudit_findings_total by rule and severity; ixaudit_calls by path and
+// ixaudit_calls_by_edge by edge (since the start, refreshed every 15 s and at each report);
+// ixaudit_verdict_failed; the histograms ixaudit_rtp_stream_loss_ratio and
+// ixaudit_rtp_stream_jitter_mean_seconds over ended RTP streams; ixaudit_build_info.
 //
 // # Rules
 //

@@ -48,6 +48,8 @@ func (e *env) run(ctx context.Context, args []string) int {
 	switch cmd {
 	case "audit":
 		code, err = e.audit(ctx, rest)
+	case "live":
+		code, err = e.live(ctx, rest)
 	case "rules":
 		code, err = e.rules(rest)
 	case "report":
@@ -76,10 +78,11 @@ const shortUsage = `ixaudit audits the SIP and RTP traffic of an SBC connected t
 
 Usage:
   ixaudit audit [flags] CAPTURE...     audit pcap/pcapng files ("-" for standard input)
+  ixaudit live -i IFACE [flags]        capture on interfaces and audit continuously (Linux)
   ixaudit rules [--rules FILE]         print the rule set in force
   ixaudit report --format F [FILE|-]   re-render a saved JSON report
   ixaudit version                      print versions
-  ixaudit help [TOPIC]                 the manual (topics: audit, rules, report, formats, exit-codes, limits)
+  ixaudit help [TOPIC]                 the manual (topics: audit, live, rules, report, formats, exit-codes, limits)
 
 Run 'ixaudit help' for the whole manual.
 `

@@ -21,12 +21,12 @@ type readAhead struct {
 	src  capture.Source
 	full chan *aheadBatch // batches read, in capture order
 	free chan *aheadBatch // batches the caller is done with
-	stop chan struct{}     // closed by Close: the reader goroutine returns
+	stop chan struct{}    // closed by Close: the reader goroutine returns
 	wg   sync.WaitGroup
 	once sync.Once
 
 	cur *aheadBatch // the batch ReadPacket returns packets from
-	i   int          // the next packet of cur
+	i   int         // the next packet of cur
 }
 
 // aheadBatch is consecutive packets of a capture, their data copied into one buffer.

@@ -66,6 +66,8 @@ type InputResult struct {
 	CallsNotListed int
 	// Suppressed counts findings outside calls beyond the listing limit, by rule.
 	Suppressed map[string]int
+	// SuppressedBySeverity counts the same findings by severity, for the verdict.
+	SuppressedBySeverity map[Severity]int
 	// StreamsSeen counts every RTP stream; StreamsNotListed those beyond the list's limit.
 	StreamsSeen, StreamsNotListed int
 	Streams                       []Stream
@@ -265,8 +267,8 @@ type inputAuditor struct {
 	flowEnds map[netip.AddrPort]int
 	mediaGen uint32 // bumped when media changes for an endpoint in flowEnds
 
-	curFlow *flowInfo      // the media flow being added to the tracker
-	evicted []streamRecord // streams the tracker has let go
+	curFlow *flowInfo // the media flow being added to the tracker
+	evicted []Stream  // streams the tracker has let go, in their report form
 	// streamCall ties each stream the tracker holds to the call it was attributed to.
 	streamCall map[*media.Stream]*CallState
 	// streamInput names the input of each held stream's first packet.

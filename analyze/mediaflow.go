@@ -303,8 +303,11 @@ func (in *inputAuditor) judgeMediaFlow(fi *flowInfo, src, dst netip.AddrPort) {
 	// media-unannounced is decided when the call ends, against every SDP of the call:
 	// with clocks of two capture interfaces apart, RTP can be captured before the SDP
 	// that announces it.
+	fl := flowSeen{src: src, dst: dst, at: at}
 	if len(c.mediaFlows) < maxMediaFlowsPerCall {
-		c.mediaFlows = append(c.mediaFlows, flowSeen{src: src, dst: dst, at: at})
+		c.mediaFlows = append(c.mediaFlows, fl)
+	} else {
+		in.judgeFlowAnnounced(c, fl) // no room to wait: judged against the SDP seen so far
 	}
 	if !in.rs.InMediaRange(tw.Addr()) {
 		in.finding(c, ruleset.RuleMediaAddressOutsideRange, at,
@@ -331,50 +334,53 @@ func (in *inputAuditor) finishMedia() {
 	for _, st := range held {
 		in.keepStream(st)
 	}
-	in.res.Streams = in.streamsOf(in.evicted)
+	sortStreams(in.evicted)
+	in.res.Streams = in.evicted
 }
 
-// streamsOf turns stream records into the report's streams, in packet order.
-func (in *inputAuditor) streamsOf(recs []streamRecord) []Stream {
-	out := make([]Stream, 0, len(recs))
-	for _, sr := range recs {
-		s := &sr.stats
-		st := Stream{
-			Src:          s.Src.String(),
-			Dst:          s.Dst.String(),
-			SSRC:         fmt.Sprintf("0x%08X", s.SSRC),
-			Input:        sr.input,
-			Packets:      s.Packets,
-			Bytes:        s.Bytes,
-			Lost:         s.Lost,
-			Duplicates:   s.Duplicates,
-			OutOfOrder:   s.OutOfOrder,
-			JitterMeanMs: round3(s.MeanJitterMs),
-			JitterMaxMs:  round3(s.MaxJitterMs),
-			MaxDeltaMs:   round3(s.MaxDeltaMs),
-			Codec:        s.Codec,
-			MOS:          round2(s.MOS),
-			FirstPacket:  s.FirstPacket,
-			Start:        formatTime(s.Start),
-			End:          formatTime(s.End),
-		}
-		for _, pt := range s.PayloadTypes {
-			st.PayloadTypes = append(st.PayloadTypes, int(pt))
-		}
-		if sr.call != nil {
-			st.CallID = sr.call.CallID
-			st.Announced = true
-		}
-		if s.HasRemote {
-			lost := s.Remote.CumLost
-			st.RTCPLost = &lost
-			if s.Remote.JitterMs > 0 {
-				j := round3(s.Remote.JitterMs)
-				st.RTCPJitterMs = &j
-			}
-		}
-		out = append(out, st)
+// streamOf turns a stream record into the report's stream. Streams are turned into their
+// report form as soon as they end, so that the measurements are not held twice.
+func streamOf(sr *streamRecord) Stream {
+	s := &sr.stats
+	st := Stream{
+		Src:          s.Src.String(),
+		Dst:          s.Dst.String(),
+		SSRC:         fmt.Sprintf("0x%08X", s.SSRC),
+		Input:        sr.input,
+		Packets:      s.Packets,
+		Bytes:        s.Bytes,
+		Lost:         s.Lost,
+		Duplicates:   s.Duplicates,
+		OutOfOrder:   s.OutOfOrder,
+		JitterMeanMs: round3(s.MeanJitterMs),
+		JitterMaxMs:  round3(s.MaxJitterMs),
+		MaxDeltaMs:   round3(s.MaxDeltaMs),
+		Codec:        s.Codec,
+		MOS:          round2(s.MOS),
+		FirstPacket:  s.FirstPacket,
+		Start:        formatTime(s.Start),
+		End:          formatTime(s.End),
 	}
+	for _, pt := range s.PayloadTypes {
+		st.PayloadTypes = append(st.PayloadTypes, int(pt))
+	}
+	if sr.call != nil {
+		st.CallID = sr.call.CallID
+		st.Announced = true
+	}
+	if s.HasRemote {
+		lost := s.Remote.CumLost
+		st.RTCPLost = &lost
+		if s.Remote.JitterMs > 0 {
+			j := round3(s.Remote.JitterMs)
+			st.RTCPJitterMs = &j
+		}
+	}
+	return st
+}
+
+// sortStreams puts streams in packet order.
+func sortStreams(out []Stream) {
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := &out[i], &out[j]
 		if a.FirstPacket != b.FirstPacket {
@@ -382,7 +388,6 @@ func (in *inputAuditor) streamsOf(recs []streamRecord) []Stream {
 		}
 		return a.SSRC < b.SSRC
 	})
-	return out
 }
 
 // judgeOneWay applies media-one-way to a call that has ended.
@@ -430,7 +435,8 @@ func (in *inputAuditor) keepStream(st *media.Stream) {
 		delete(in.streamInput, st)
 		return
 	}
-	in.evicted = append(in.evicted, in.streamRecord(st))
+	sr := in.streamRecord(st)
+	in.evicted = append(in.evicted, streamOf(&sr))
 }
 
 // maxListedStreams bounds the streams one input lists; the rest are counted.
@@ -506,13 +512,18 @@ const maxMediaFlowsPerCall = 32
 // from or to an address and port that no SDP of the call announced.
 func (in *inputAuditor) judgeUnannounced(c *CallState) {
 	for _, fl := range c.mediaFlows {
-		for _, ep := range [2]netip.AddrPort{fl.src, fl.dst} {
-			if slices.Contains(c.endpoints, ep) {
-				continue
-			}
-			in.finding(c, ruleset.RuleMediaUnannounced, fl.at,
-				fmt.Sprintf("RTP of the call flows from/to %s, which no SDP of the call announced", ep),
-				"unannounced media endpoint "+ep.String(), ep.String())
+		in.judgeFlowAnnounced(c, fl)
+	}
+}
+
+// judgeFlowAnnounced applies media-unannounced to one flow of c.
+func (in *inputAuditor) judgeFlowAnnounced(c *CallState, fl flowSeen) {
+	for _, ep := range [2]netip.AddrPort{fl.src, fl.dst} {
+		if slices.Contains(c.endpoints, ep) {
+			continue
 		}
+		in.finding(c, ruleset.RuleMediaUnannounced, fl.at,
+			fmt.Sprintf("RTP of the call flows from/to %s, which no SDP of the call announced", ep),
+			"unannounced media endpoint "+ep.String(), ep.String())
 	}
 }

@@ -1,6 +1,11 @@
 package analyze
 
-import "github.com/ixaudit/ixaudit/analyze/ruleset"
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ixaudit/ixaudit/analyze/ruleset"
+)
 
 // ReportVersion is the version of the JSON report's shape.
 const ReportVersion = 1
@@ -63,6 +68,12 @@ func (a *Auditor) Report(tool Tool, results []*InputResult) *Report {
 		s.CallsNotListed += res.CallsNotListed
 		s.StreamsNotListed += res.StreamsNotListed
 		s.RTPStreams += res.StreamsSeen
+		for k, v := range res.SuppressedBySeverity {
+			if s.FindingsNotListedBySeverity == nil {
+				s.FindingsNotListedBySeverity = map[Severity]int{}
+			}
+			s.FindingsNotListedBySeverity[k] += v
+		}
 		for k, v := range res.Suppressed {
 			if s.FindingsNotListed == nil {
 				s.FindingsNotListed = map[string]int{}
@@ -101,8 +112,53 @@ func (a *Auditor) Report(tool Tool, results []*InputResult) *Report {
 		}
 	}
 	s.Calls = len(r.Calls) + s.CallsNotListed
+	validUTF8(r)
 	sortFindings(r.Findings, order)
 	return r
+}
+
+// validUTF8 replaces each byte of invalid UTF-8 in the report's strings (bytes from the
+// wire: Call-IDs, URIs, reason phrases, evidence) with U+FFFD, as encoding/json writes it,
+// so that the report equals its own JSON read back, every format shows what a replay
+// shows, and a finding's key matches the same finding in a --baseline report.
+func validUTF8(r *Report) {
+	fix := func(ss ...*string) {
+		for _, s := range ss {
+			if utf8.ValidString(*s) {
+				continue
+			}
+			var b strings.Builder
+			for i := 0; i < len(*s); {
+				c, n := utf8.DecodeRuneInString((*s)[i:])
+				if c == utf8.RuneError && n == 1 {
+					b.WriteRune(utf8.RuneError)
+				} else {
+					b.WriteString((*s)[i : i+n])
+				}
+				i += n
+			}
+			*s = b.String()
+		}
+	}
+	for i := range r.Inputs {
+		fix(&r.Inputs[i].Name, &r.Inputs[i].Error)
+	}
+	for i := range r.Calls {
+		c := &r.Calls[i]
+		fix(&c.CallID, &c.Edge, &c.Gateway, &c.Input, &c.From, &c.To, &c.RequestURI, &c.SBC, &c.Transport)
+		for j := range c.Messages {
+			m := &c.Messages[j]
+			fix(&m.Label, &m.CSeq, &m.Transport)
+		}
+	}
+	for i := range r.Streams {
+		st := &r.Streams[i]
+		fix(&st.CallID, &st.Input, &st.Codec)
+	}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		fix(&f.CallID, &f.Input, &f.Message, &f.Evidence, &f.Key)
+	}
 }
 
 // mergeCall adds a later input's record of a call to the first one.

@@ -72,11 +72,12 @@ func (in *inputAuditor) snapshot(linkTypes []capture.LinkType, drops uint64) *In
 	}
 	sort.SliceStable(r.Calls, func(i, j int) bool { return r.Calls[i].FirstPacket < r.Calls[j].FirstPacket })
 	// Streams: those let go, and those held now.
-	recs := append([]streamRecord(nil), in.evicted...)
+	r.Streams = append([]Stream(nil), in.evicted...)
 	for _, st := range in.tracker.Streams() {
-		recs = append(recs, streamRecord{stats: st.Stats(), call: in.streamCall[st], input: in.streamInput[st]})
+		sr := streamRecord{stats: st.Stats(), call: in.streamCall[st], input: in.streamInput[st]}
+		r.Streams = append(r.Streams, streamOf(&sr))
 		r.StreamsSeen++
 	}
-	r.Streams = in.streamsOf(recs)
+	sortStreams(r.Streams)
 	return r
 }

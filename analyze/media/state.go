@@ -38,8 +38,7 @@ type state struct {
 	ws  wireshark
 	seq sequence
 
-	maps  [maxRTPMaps]rtpMap
-	nMaps int
+	maps []rtpMap // at most maxRTPMaps; allocated by the first SetRTPMap
 
 	remote    RemoteReport
 	hasRemote bool
@@ -49,15 +48,14 @@ func (st *state) setMap(pt uint8, encoding string, hz int) {
 	if hz < 0 || hz > math.MaxUint32 {
 		hz = 0
 	}
-	for i := range st.maps[:st.nMaps] {
+	for i := range st.maps {
 		if st.maps[i].pt == pt {
 			st.maps[i] = rtpMap{pt: pt, hz: uint32(hz), encoding: encoding}
 			return
 		}
 	}
-	if st.nMaps < len(st.maps) {
-		st.maps[st.nMaps] = rtpMap{pt: pt, hz: uint32(hz), encoding: encoding}
-		st.nMaps++
+	if len(st.maps) < maxRTPMaps {
+		st.maps = append(st.maps, rtpMap{pt: pt, hz: uint32(hz), encoding: encoding})
 	}
 }
 
@@ -71,7 +69,7 @@ func (st *state) lookup(pt uint8) (encoding string, hz uint32) {
 	if pt < 96 {
 		static = staticPayloadTypes[pt]
 	}
-	for i := range st.maps[:st.nMaps] {
+	for i := range st.maps {
 		if m := &st.maps[i]; m.pt == pt {
 			enc, hz := m.encoding, m.hz
 			if enc == "" {
@@ -117,7 +115,7 @@ func (st *state) add(seq uint16, ts uint32, pt uint8, marker bool, payloadLen in
 	st.lastPkt = packet
 	st.notePT(pt)
 
-	ms := float64(arrival.Sub(st.first)) / float64(time.Millisecond)
+	ms := float64(packetSub(arrival, st.first)) / float64(time.Millisecond)
 	st.ws.add(seq, ts, pt, marker, ms, st.jitterClock(pt))
 	st.seq.add(seq)
 }

@@ -3,7 +3,6 @@ package media
 import (
 	"cmp"
 	"encoding/binary"
-	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -89,10 +88,18 @@ func (t *Tracker) AddRTP(src, dst netip.AddrPort, payload []byte, arrival time.T
 		return nil
 	}
 	h := &t.hdr
-	n, err := h.Unmarshal(payload)
-	if err != nil {
-		// pion rejects malformed RFC 8285 extension elements that IsRTP does not look
-		// into; the fixed header is sound, so read it directly.
+	n := -1
+	if payload[0]&0x1f != 0 {
+		// CSRCs or an extension: pion/rtp decodes them. It rejects malformed RFC 8285
+		// extension elements that IsRTP does not look into; the fixed header is sound
+		// then, and read below.
+		if m, err := h.Unmarshal(payload); err == nil {
+			n = m
+		}
+	}
+	if n < 0 {
+		// The fixed header, the whole header of nearly every packet, read directly as
+		// pion/rtp reads it.
 		n = rtpHeaderLen(payload)
 		h.Marker = payload[1]&0x80 != 0
 		h.PayloadType = payload[1] & 0x7f
@@ -150,13 +157,10 @@ func (t *Tracker) advance(now time.Time) {
 	if now.After(t.now) {
 		t.now = now
 	}
-	// The test is now-last > IdleTimeout, written with Add (the cheaper of the two time
-	// operations). Sub saturates at the largest Duration, which is never more than the
-	// largest timeout.
-	if t.cfg.IdleTimeout < 0 || t.cfg.IdleTimeout == math.MaxInt64 {
+	if t.cfg.IdleTimeout < 0 {
 		return
 	}
-	for t.tail != nil && t.now.After(t.tail.st.last.Add(t.cfg.IdleTimeout)) {
+	for t.tail != nil && packetSub(t.now, t.tail.st.last) > t.cfg.IdleTimeout {
 		t.evict(t.tail)
 	}
 }

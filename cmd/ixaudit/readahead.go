@@ -40,12 +40,13 @@ type aheadBatch struct {
 	err       error // the error that ended the capture after these packets (io.EOF at its end)
 }
 
-// Ring and batch sizes: three batches of up to 512 KiB (about 2,000 RTP packets) each.
-// A batch is handed over whole, so the cost of the hand-over is spread over its packets.
+// Ring and batch sizes: three batches of up to 256 KiB or 2,048 packets (about 1,100
+// G.711 RTP packets) each. A batch is handed over whole, so the cost of the hand-over is
+// spread over its packets.
 const (
 	readAheadBatches    = 3
-	readAheadBatchBytes = 512 << 10
-	readAheadBatchPkts  = 4096
+	readAheadBatchBytes = 256 << 10
+	readAheadBatchPkts  = 2048
 )
 
 // useReadAhead reports whether inputs should be read ahead (newReadAhead): when the

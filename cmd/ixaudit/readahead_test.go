@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/ixaudit/ixaudit/capture"
+)
+
+// fakeSource yields n packets whose sizes follow sizes (cyclically), each filled with a
+// pattern of its number, then err. It counts drops and link types as it goes, and records
+// whether it was closed. With n < 0 it never ends.
+type fakeSource struct {
+	n, i   int
+	sizes  []int
+	err    error
+	buf    []byte
+	closed bool
+	links  []capture.LinkType
+}
+
+func (s *fakeSource) ReadPacket() (capture.Packet, error) {
+	if s.n >= 0 && s.i == s.n {
+		return capture.Packet{}, s.err
+	}
+	s.i++
+	size := s.sizes[s.i%len(s.sizes)]
+	if cap(s.buf) < size {
+		s.buf = make([]byte, size)
+	}
+	// The same buffer every time, overwritten: as the real readers do.
+	b := s.buf[:size]
+	for k := range b {
+		b[k] = byte(s.i + k)
+	}
+	if s.i == 3 {
+		s.links = append(s.links, capture.LinkLinuxSLL)
+	}
+	return capture.Packet{Number: s.i, Time: time.Unix(int64(s.i), 0), LinkType: capture.LinkEthernet, Length: size + 1, Data: b}, nil
+}
+
+func (s *fakeSource) Name() string                  { return "fake" }
+func (s *fakeSource) LinkTypes() []capture.LinkType { return s.links }
+func (s *fakeSource) Drops() uint64                 { return uint64(s.i / 10) }
+func (s *fakeSource) Close() error                  { s.closed = true; return nil }
+
+// TestReadAheadSamePackets reads sources through readAhead and checks that every packet,
+// the final error, the link types and the drop count are those of the inner source: small
+// packets (batches end on the packet count), large ones (batches end on bytes), a packet
+// larger than a batch, and a damaged end.
+func TestReadAheadSamePackets(t *testing.T) {
+	damaged := errors.New("record 9000: truncated")
+	for _, tc := range []struct {
+		name  string
+		n     int
+		sizes []int
+		err   error
+	}{
+		{"empty", 0, []int{60}, io.EOF},
+		{"small", 10000, []int{60, 0, 214}, io.EOF},
+		{"large", 3000, []int{1514, 9000, 65535}, io.EOF},
+		{"larger than a batch", 20, []int{100, readAheadBatchBytes + 12345, 7}, io.EOF},
+		{"damaged", 9000, []int{214}, damaged},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inner := &fakeSource{n: tc.n, sizes: tc.sizes, err: tc.err}
+			ref := &fakeSource{n: tc.n, sizes: tc.sizes, err: tc.err}
+			r := newReadAhead(inner)
+			for i := 1; ; i++ {
+				got, gerr := r.ReadPacket()
+				want, werr := ref.ReadPacket()
+				if gerr != werr {
+					t.Fatalf("packet %d: error %v, want %v", i, gerr, werr)
+				}
+				if werr != nil {
+					break
+				}
+				if got.Number != want.Number || !got.Time.Equal(want.Time) || got.LinkType != want.LinkType ||
+					got.Length != want.Length || !bytes.Equal(got.Data, want.Data) {
+					t.Fatalf("packet %d: got number %d, %d bytes; want number %d, %d bytes", i, got.Number, len(got.Data), want.Number, len(want.Data))
+				}
+			}
+			if _, err := r.ReadPacket(); err != tc.err {
+				t.Errorf("ReadPacket after the end: %v, want %v again", err, tc.err)
+			}
+			if got, want := fmt.Sprint(r.LinkTypes()), fmt.Sprint(ref.LinkTypes()); got != want {
+				t.Errorf("link types %s, want %s", got, want)
+			}
+			if r.Drops() != ref.Drops() {
+				t.Errorf("drops %d, want %d", r.Drops(), ref.Drops())
+			}
+			if err := r.Close(); err != nil || !inner.closed {
+				t.Errorf("Close: %v, inner closed %v", err, inner.closed)
+			}
+		})
+	}
+}
+
+// TestReadAheadCaptures reads real captures with and without readAhead.
+func TestReadAheadCaptures(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "captures", "*.pcap*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test captures: %v", err)
+	}
+	for _, name := range files {
+		direct, err := capture.Open(name)
+		if err != nil {
+			continue // a capture that is meant not to open
+		}
+		viaSrc, err := capture.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		via := newReadAhead(viaSrc)
+		n := 0
+		for {
+			p, perr := direct.ReadPacket()
+			q, qerr := via.ReadPacket()
+			if (perr == nil) != (qerr == nil) || (perr != nil && perr.Error() != qerr.Error()) {
+				t.Fatalf("%s: packet %d: error %v through readAhead, %v directly", name, n+1, qerr, perr)
+			}
+			if perr != nil {
+				break
+			}
+			if p.Number != q.Number || !p.Time.Equal(q.Time) || p.LinkType != q.LinkType || p.Interface != q.Interface ||
+				p.Length != q.Length || !bytes.Equal(p.Data, q.Data) {
+				t.Fatalf("%s: packet %d differs through readAhead", name, n+1)
+			}
+			n++
+		}
+		if fmt.Sprint(direct.LinkTypes()) != fmt.Sprint(via.LinkTypes()) {
+			t.Errorf("%s: link types %v through readAhead, %v directly", name, via.LinkTypes(), direct.LinkTypes())
+		}
+		direct.Close()
+		if err := via.Close(); err != nil {
+			t.Errorf("%s: Close: %v", name, err)
+		}
+	}
+}
+
+// TestReadAheadCloseEarly stops reading a source that never ends: Close returns, the
+// reader goroutine is gone, and the inner source is closed.
+func TestReadAheadCloseEarly(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for range 20 {
+		inner := &fakeSource{n: -1, sizes: []int{200}}
+		r := newReadAhead(inner)
+		for range 5000 {
+			if _, err := r.ReadPacket(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := r.Close(); err != nil || !inner.closed {
+			t.Fatalf("Close: %v, inner closed %v", err, inner.closed)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+	}
+	// Close waits for the reader goroutine, so none is left over (a goroutine that has
+	// signalled its end may take a moment to be gone).
+	after := runtime.NumGoroutine()
+	for deadline := time.Now().Add(2 * time.Second); after > before && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		after = runtime.NumGoroutine()
+	}
+	if after > before {
+		t.Errorf("%d goroutines after 20 early Closes, %d before", after, before)
+	}
+}
+
+// TestUseReadAhead: a reader goroutine only when a core would otherwise stay idle.
+func TestUseReadAhead(t *testing.T) {
+	for _, tc := range []struct {
+		jobs, inputs, procs int
+		want                bool
+	}{
+		{2, 1, 2, true},  // one file on two cores: read on one, analyse on the other
+		{2, 2, 2, false}, // two files at once on two cores: each core audits one
+		{1, 5, 2, true},  // -j 1
+		{8, 3, 4, true},
+		{1, 1, 1, false}, // one core
+	} {
+		if got := useReadAhead(tc.jobs, tc.inputs, tc.procs); got != tc.want {
+			t.Errorf("useReadAhead(jobs %d, inputs %d, procs %d) = %v, want %v", tc.jobs, tc.inputs, tc.procs, got, tc.want)
+		}
+	}
+}

@@ -410,7 +410,9 @@ func (r *InputResult) countCall(c *CallState, maxListed int) {
 	if c.Edge != "" {
 		r.CallsByEdge[c.Edge]++
 	}
-	if len(r.Calls) >= maxListed && c.Findings == 0 {
+	// Calls with findings are listed past the limit, up to twice it, so that a capture (or a
+	// live run of days) where every call breaks a rule still has bounded memory.
+	if (len(r.Calls) >= maxListed && c.Findings == 0) || len(r.Calls) >= 2*maxListed {
 		r.CallsNotListed++
 		return
 	}

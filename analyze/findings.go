@@ -25,6 +25,19 @@ func (in *inputAuditor) at(src, dst netip.AddrPort, transport string) findingAt 
 // Summary.FindingsNotListed by rule.
 const maxFindingKeys = 10000
 
+// maxFindings bounds the findings one input lists; past it findings are counted in
+// Summary.FindingsNotListed (by rule and by severity) and still decide the verdict.
+const maxFindings = 200000
+
+// suppress counts a finding that is not listed.
+func (in *inputAuditor) suppress(rule, sev string) {
+	in.res.Suppressed[rule]++
+	if in.res.SuppressedBySeverity == nil {
+		in.res.SuppressedBySeverity = map[Severity]int{}
+	}
+	in.res.SuppressedBySeverity[Severity(sev)]++
+}
+
 // maxCallFindingsPerRule bounds the distinct findings of one rule that one call lists
 // (media of a call sprayed from thousands of spoofed sources, each one unannounced and
 // outside Twilio's range); the rest are counted in Summary.FindingsNotListed by rule. The
@@ -49,7 +62,7 @@ func (in *inputAuditor) finding(c *CallState, rule string, at findingAt, message
 		}
 		seen = c.seen
 	} else if len(in.seen) >= maxFindingKeys {
-		in.res.Suppressed[rule]++
+		in.suppress(rule, sev)
 		return
 	}
 	if seen[dedup] {
@@ -57,7 +70,7 @@ func (in *inputAuditor) finding(c *CallState, rule string, at findingAt, message
 	}
 	if c != nil {
 		if c.listed[rule] >= maxCallFindingsPerRule {
-			in.res.Suppressed[rule]++
+			in.suppress(rule, sev)
 			return
 		}
 		if c.listed == nil {
@@ -66,6 +79,15 @@ func (in *inputAuditor) finding(c *CallState, rule string, at findingAt, message
 		c.listed[rule]++
 	}
 	seen[dedup] = true
+	if len(in.res.Findings) >= maxFindings {
+		// Bounded memory over days of live capture: the finding is still counted, and
+		// still decides the verdict.
+		in.suppress(rule, sev)
+		if c != nil {
+			c.addRule(rule)
+		}
+		return
+	}
 	f := Finding{
 		Rule:      rule,
 		Severity:  Severity(sev),

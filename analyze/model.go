@@ -114,6 +114,9 @@ type Summary struct {
 	// distinct findings one input lists, and findings of a call beyond the limit of
 	// distinct findings of one rule that one call lists.
 	FindingsNotListed map[string]int `json:"findings_not_listed,omitempty"`
+	// FindingsNotListedBySeverity counts the same findings by severity; they are in the
+	// errors/warnings/infos counts and decide the verdict like listed ones.
+	FindingsNotListedBySeverity map[Severity]int `json:"findings_not_listed_by_severity,omitempty"`
 	// Known counts findings that were matched in the --baseline report.
 	Known int `json:"known,omitempty"`
 	// FailOn and Failed record the verdict: Failed is true when a finding at or above FailOn

@@ -10,6 +10,19 @@ func Decide(r *Report, failOn Severity) {
 	s.Errors, s.Warnings, s.Infos, s.Known = 0, 0, 0, 0
 	s.FailOn = failOn
 	s.Failed = false
+	for sev, n := range s.FindingsNotListedBySeverity {
+		switch sev {
+		case SeverityError:
+			s.Errors += n
+		case SeverityWarning:
+			s.Warnings += n
+		case SeverityInfo:
+			s.Infos += n
+		}
+		if n > 0 && failOn != "never" && failOn.Rank() > 0 && sev.Rank() >= failOn.Rank() {
+			s.Failed = true
+		}
+	}
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		switch f.Severity {

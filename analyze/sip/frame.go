@@ -138,9 +138,15 @@ func resync(buf []byte, atEOF bool) int {
 	for ls := 0; ls < len(buf); {
 		le, next := cutLine(buf, ls)
 		complete := next < len(buf) || buf[len(buf)-1] == '\n'
+		// Stray CRs at the start of a line are skipped by Frame at the start of a buffer
+		// (as keep-alive bytes), so the byte after them starts a line too.
+		lead := ls
+		for lead < le && buf[lead] == '\r' {
+			lead++
+		}
 		versionKnown, endsInVersion := false, false
 		for i := ls; i < le; i++ {
-			if i == 0 || (i > ls && !candidateFirst[buf[i]]) {
+			if i == 0 || (i > lead && !candidateFirst[buf[i]]) {
 				continue
 			}
 			shape, request := prefixShape(buf[i:le], complete)

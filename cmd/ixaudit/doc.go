@@ -45,11 +45,15 @@
 //	--redact          replace telephone numbers and URI user parts with stable pseudonyms in
 //	                  every output
 //	--all-calls       list every call, not only calls with findings
-//	-j, --jobs N      inputs audited at once (default: the number of CPUs)
+//	--separate        audit each input on its own (unrelated captures), several at once
+//	-j, --jobs N      with --separate, inputs audited at once (default: the number of CPUs)
 //	-q, --quiet       no progress line on standard error
 //
-// Several inputs are audited side by side and reported together, in the order given; a call
-// that spans two rotated files is merged by Call-ID. One unreadable input does not stop the
+// Several inputs are the pieces of one capture (files rotated by tcpdump -C or -G, or the
+// captures of two interfaces of one SBC): they are read one after the other with one state,
+// so a call whose INVITE is in one file and whose BYE and media are in the next is one call,
+// judged with all its SIP and media; packet numbers stay those of each file. With --separate
+// each input is audited on its own, several at once. One unreadable input does not stop the
 // others, but makes the exit code 2.
 //
 // # Live

@@ -69,20 +69,7 @@ func (p *progress) loop() {
 			if now.Sub(start) < time.Second {
 				continue
 			}
-			var read int64
-			p.mu.Lock()
-			for _, s := range p.sources {
-				if pr, ok := s.(capture.Progress); ok {
-					read += pr.BytesRead()
-				}
-			}
-			p.mu.Unlock()
-			n := p.packets.Load()
-			rate := float64(n) / now.Sub(start).Seconds()
-			line := fmt.Sprintf("ixaudit: %s packets, %.0f packets/s", thousands(n), rate)
-			if p.total > 0 {
-				line += fmt.Sprintf(", %d MB of %d MB (%.0f%%)", read>>20, p.total>>20, 100*float64(read)/float64(p.total))
-			}
+			line := p.line(now.Sub(start))
 			fmt.Fprint(p.e.stderr, "\r\033[K"+line)
 			shown = true
 		}
@@ -123,4 +110,24 @@ func (c *countingSource) Drops() uint64 {
 		return d.Drops()
 	}
 	return 0
+}
+
+// line is the progress line after elapsed wall-clock time: packets read, their rate, and
+// the bytes read of the inputs' total when it is known.
+func (p *progress) line(elapsed time.Duration) string {
+	var read int64
+	p.mu.Lock()
+	for _, s := range p.sources {
+		if pr, ok := s.(capture.Progress); ok {
+			read += pr.BytesRead()
+		}
+	}
+	p.mu.Unlock()
+	n := p.packets.Load()
+	rate := float64(n) / elapsed.Seconds()
+	line := fmt.Sprintf("ixaudit: %s packets, %.0f packets/s", thousands(n), rate)
+	if p.total > 0 {
+		line += fmt.Sprintf(", %d MB of %d MB (%.0f%%)", read>>20, p.total>>20, 100*float64(read)/float64(p.total))
+	}
+	return line
 }

@@ -710,7 +710,8 @@ func BenchmarkHostileCallIDs(b *testing.B) {
 
 // BenchmarkHostileCallIDsWithFindings: as BenchmarkHostileCallIDs, but each INVITE asks
 // for a Twilio public host from an address that is no Twilio gateway, so every call has
-// findings and is listed whatever DefaultMaxListedCalls says: memory grows with the calls.
+// findings and is listed past DefaultMaxListedCalls, up to twice it: 200,000 calls is the
+// most memory the calls list can take.
 func BenchmarkHostileCallIDsWithFindings(b *testing.B) {
 	const n = 200_000
 	benchHostile(b, analyze.Config{}, func() *genCapture { return floodCapture(n, 10*time.Microsecond, true) },
@@ -969,4 +970,30 @@ func TestHostileInvalidUTF8(t *testing.T) {
 		t.Errorf("%d of %d findings known from the saved report of the same capture (failed %v)",
 			fresh.Summary.Known, len(fresh.Findings), fresh.Summary.Failed)
 	}
+}
+
+// TestHostileOrphans sends answers to INVITEs that were never captured, each of a new
+// Call-ID, faster than they expire: the messages held while their INVITE may still come
+// stay within their limit, and each is judged once, outside any call.
+func TestHostileOrphans(t *testing.T) {
+	const n = 30000
+	var sip []byte
+	g := newGenCapture(n, func(i int, b []byte) ([]byte, time.Time) {
+		sip = append(sip[:0], "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.51.100.20:5060;branch=z9hG4bKo\r\nFrom: <sip:a@198.51.100.20>;tag=1\r\n"+
+			"To: <sip:b@192.0.2.10>;tag=2\r\nCall-ID: orphan-"...)
+		sip = strconv.AppendInt(sip, int64(i), 10)
+		sip = append(sip, "\r\nCSeq: 1 INVITE\r\nContent-Length: 300\r\n\r\n"...)
+		sip = append(sip, bytes.Repeat([]byte{'x'}, 300)...)
+		return appendUDP(b, sipSBC, sipPeer, sip), hostEpoch.Add(time.Duration(i) * 10 * time.Microsecond)
+	})
+	run := auditHostile(t, g, analyze.Config{}, 5000, 2500)
+	checkCounts(t, run.rep)
+	s := run.rep.Summary
+	if s.SIPMessages != n || s.Calls != 0 || s.PacketUse["sip"] != n {
+		t.Errorf("%d answers without INVITE: sip_messages %d, calls %d, use %v", n, s.SIPMessages, s.Calls, s.PacketUse)
+	}
+	if grew := run.peakLive - min(run.baseLive, run.peakLive); grew > 16<<20 {
+		t.Errorf("live heap grew by %s holding answers whose INVITE never came", mib(grew))
+	}
+	t.Logf("live heap peak grew by %s", mib(run.peakLive-min(run.baseLive, run.peakLive)))
 }

@@ -347,42 +347,38 @@ func (in *inputAuditor) packet(p *capture.Packet) {
 	in.transport(f, false)
 }
 
-// transport dispatches a decoded datagram by protocol. reassembled is true when the
-// packet is the last fragment of a datagram; its use is then counted as "fragment".
+// transport dispatches a decoded datagram by protocol and counts its packet in one
+// bucket: a packet use or, when it could not be judged, an evidence gap. reassembled is
+// true when the packet is the last fragment of a datagram; the defragmenter's statistics
+// count it then ("fragment").
 func (in *inputAuditor) transport(f *capture.Frame, reassembled bool) {
-	use := ""
+	var use, gap string
 	switch f.Proto {
 	case capture.ProtoUDP:
-		use = in.udp(f)
+		use, gap = in.udp(f)
 	case capture.ProtoTCP:
-		if reassembled {
-			// A fragmented TCP segment is rare; it is still fed to the stream, but the
-			// segment accounting of the assembler would count it a second time.
-			in.tcpSegment(f, false)
-		} else {
-			in.tcpSegment(f, true)
-		}
+		// A fragmented TCP segment is rare; it is still fed to the stream, but the
+		// segment accounting of the assembler would count it a second time.
+		in.tcpSegment(f, !reassembled)
 		return
 	case capture.ProtoSCTP:
-		use = "gap:" + gapSCTP
 		if in.sctpPacket(f) {
 			use = useSIP
+		} else {
+			gap = gapSCTP
 		}
 	default:
 		use = useOther
 	}
-	if reassembled {
-		return
-	}
-	if len(use) > 4 && use[:4] == "gap:" {
-		in.res.Gaps[use[4:]]++
-		return
-	}
-	if use == useRTP {
+	switch {
+	case reassembled:
+	case gap != "":
+		in.res.Gaps[gap]++
+	case use == useRTP:
 		in.rtpPackets++ // the common case, kept out of the map until finish and snapshot
-		return
+	default:
+		in.res.PacketUse[use]++
 	}
-	in.res.PacketUse[use]++
 }
 
 // isSIPPort reports whether port is one SIP is usually carried on.
@@ -390,38 +386,39 @@ func isSIPPort(port uint16) bool {
 	return port == 5060 || port == 5061 || port == 5080 || port == 5062
 }
 
-// udp judges a UDP datagram and returns the packet use.
-func (in *inputAuditor) udp(f *capture.Frame) string {
+// udp judges a UDP datagram and returns its packet use, or the evidence gap that kept it
+// from being judged.
+func (in *inputAuditor) udp(f *capture.Frame) (use, gap string) {
 	b := f.Payload
 	switch {
 	case (f.SrcPort == hepPort || f.DstPort == hepPort || isHEP3(b)) && isHEP3(b):
 		if in.hepPacket(b) {
-			return useHEP
+			return useHEP, ""
 		}
-		return useOther
+		return useOther, ""
 	case f.SrcPort == 53 || f.DstPort == 53 || f.SrcPort == 5353 || f.DstPort == 5353:
 		if in.dnsPacket(f) {
-			return useDNS
+			return useDNS, ""
 		}
-		return useOther
+		return useOther, ""
 	case isSIPPort(f.SrcPort) || isSIPPort(f.DstPort) || sip.LooksLikeSIP(b):
 		if isKeepAlive(b) {
-			return useSIP
+			return useSIP, ""
 		}
 		if media.IsSTUN(b) {
-			return useSTUN
+			return useSTUN, ""
 		}
 		if !in.sipDatagram(f, b, "udp") {
-			return "gap:" + capture.GapSnapLen.String()
+			return "", capture.GapSnapLen.String()
 		}
-		return useSIP
+		return useSIP, ""
 	case isKeepAlive(b) && in.twilioSignalling(f):
 		// A keep-alive to or from a Twilio signalling address on another port is SIP.
 		// Anything else there is judged as media would be (STUN included), so the rule
 		// set is not consulted for every RTP packet.
-		return useSIP
+		return useSIP, ""
 	}
-	return in.mediaPacket(f)
+	return in.mediaPacket(f), ""
 }
 
 // twilioSignalling reports whether either end of f is a Twilio signalling address (SIP
@@ -490,7 +487,7 @@ func (in *inputAuditor) damaged(err error) {
 	}
 	in.finding(nil, "capture-truncated", findingAt{packet: in.lastPacket, time: in.now},
 		fmt.Sprintf("%s after packet %d; everything before it was audited", what, in.lastPacket),
-		err.Error(), "capture-truncated|"+what)
+		err.Error(), what)
 }
 
 // expire sweeps state that has timed out in packet time.

@@ -490,7 +490,7 @@ func accountingError(r *analyze.Report) error {
 		if v < 0 {
 			return fmt.Errorf("evidence_gaps[%s] = %d", k, v)
 		}
-		if k != "kernel-drops" && !strings.HasPrefix(k, "evicted-") {
+		if analyze.GapCountsPackets(k) {
 			sum += v
 		}
 	}

@@ -31,8 +31,8 @@ func (in *inputAuditor) tlsSegment(f *capture.Frame, key flowPair) {
 		in.tls[key] = true
 		in.tls[flowPair{key.dst, key.src}] = true
 		e := in.ends(key.src, key.dst, "tls")
-		if _, _, ok := e.twilioPeer(); ok {
-			in.judgeSignalling(nil, nil, &e)
+		if tp, peer, ok := e.twilioPeer(); ok {
+			in.judgePeer(nil, in.at(key.src, key.dst, "tls"), &e, tp, peer)
 		}
 	}
 	if sni := clientHelloSNI(f.Payload); sni != nil {

@@ -1,5 +1,7 @@
 package analyze
 
+import "strings"
+
 // The report model. Its JSON form is the contract of ../shared/spec/PRODUCT.md: field names
 // and meanings may be added to, never renamed or dropped. Every renderer in package report
 // reads these types, and a saved JSON report decodes back into them.
@@ -208,4 +210,12 @@ type Finding struct {
 	Key string `json:"key,omitempty"`
 	// Known is true when --baseline holds the same finding; it then does not fail the run.
 	Known bool `json:"known,omitempty"`
+}
+
+// GapCountsPackets reports whether an evidence-gap reason counts packets that were read
+// (and so enters the accounting: packet_use plus these gaps is summary.packets). The
+// exceptions are "kernel-drops", packets the capturing system never delivered, and the
+// "evicted-" reasons, which count state (dialogs) ended by a memory limit.
+func GapCountsPackets(reason string) bool {
+	return reason != gapKernelDrops && !strings.HasPrefix(reason, "evicted-")
 }

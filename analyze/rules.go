@@ -27,6 +27,12 @@ func (in *inputAuditor) judgeSignalling(c *CallState, m *sip.Message, e *sipEnd)
 		}
 		return
 	}
+	in.judgePeer(c, at, e, tp, peer)
+}
+
+// judgePeer applies the rules on the Twilio peer of signalling (SIP, or TLS whose content
+// cannot be read): public path, port, SBC address, encryption.
+func (in *inputAuditor) judgePeer(c *CallState, at findingAt, e *sipEnd, tp netip.AddrPort, peer ruleset.Peer) {
 	edge := ""
 	if peer.Edge != nil {
 		edge = peer.Edge.Name

@@ -410,8 +410,11 @@ func htmlGaps(s *analyze.Summary) ([]htmlGap, string) {
 	for _, reason := range sortedKeys(s.EvidenceGaps) {
 		n := s.EvidenceGaps[reason]
 		share := percent(n, s.Packets)
-		if reason == kernelDrops {
+		switch {
+		case reason == kernelDrops:
 			share = "not in capture"
+		case !analyze.GapCountsPackets(reason):
+			share = "not packets" // dialogs ended by a memory limit
 		}
 		rows = append(rows, htmlGap{htmlText(reason), thousands(n), share, gapMeaning(reason)})
 	}

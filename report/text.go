@@ -143,9 +143,7 @@ func gapTotals(gaps map[string]int) (packets, drops int) {
 		switch {
 		case reason == kernelDrops:
 			drops += n
-		case strings.HasPrefix(reason, "evicted-"):
-			// Dialogs ended by a memory limit, not packets.
-		default:
+		case analyze.GapCountsPackets(reason):
 			packets += n
 		}
 	}

@@ -249,9 +249,11 @@ func TestLiveDedup(t *testing.T) {
 		}
 	}
 	// Frames without an IP layer to compare are never duplicates.
-	if d.seen(capture.Packet{Time: t0, LinkType: capture.LinkEthernet, Data: ethUDP(7)[:13]}) ||
-		d.seen(capture.Packet{Time: t0, LinkType: capture.LinkEthernet, Data: ethUDP(7)[:13]}) {
-		t.Errorf("a frame cut inside its Ethernet header counted as a duplicate")
+	cut := capture.Packet{Time: t0, LinkType: capture.LinkEthernet, Data: ethUDP(7)[:13]}
+	for i := 0; i < 2; i++ { // the second sight of the same frame is the one that could count
+		if d.seen(cut) {
+			t.Errorf("a frame cut inside its Ethernet header counted as a duplicate (sight %d)", i+1)
+		}
 	}
 }
 
@@ -467,7 +469,7 @@ func TestLiveJSONLines(t *testing.T) {
 		total += n
 	}
 	for k, n := range s.EvidenceGaps {
-		if k != "kernel-drops" {
+		if analyze.GapCountsPackets(k) {
 			total += n
 		}
 	}

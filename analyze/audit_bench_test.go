@@ -159,15 +159,6 @@ func benchmarkAudit(b *testing.B, data []byte, wantCalls int) {
 	reportPackets(b, packets, mallocs()-m0)
 }
 
-// inputPackets counts the packets of every input of res.
-func inputPackets(res *analyze.InputResult) int {
-	n := 0
-	for _, in := range res.Inputs {
-		n += in.Packets
-	}
-	return n
-}
-
 // reportPackets adds packets/s and allocs/packet to the benchmark's output; mallocs is
 // the count of heap allocations the benchmark loop made (from mallocsSince).
 func reportPackets(b *testing.B, perOp int, mallocs uint64) {

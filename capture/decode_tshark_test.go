@@ -21,6 +21,8 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/ixaudit/ixaudit/capture/corpus"
 )
 
 // These tests compare the decoder and the defragmenter with tshark, frame by frame: the
@@ -39,30 +41,8 @@ func decodeTTshark(t *testing.T) string {
 	return path
 }
 
-// decodeTCapturesDir returns ../shared/captures next to the module root, or skips the
-// test when it is absent.
-func decodeTCapturesDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found: shared captures skipped")
-		}
-		dir = parent
-	}
-	captures := filepath.Join(dir, "..", "shared", "captures")
-	if _, err := os.Stat(filepath.Join(captures, "INDEX.tsv")); err != nil {
-		t.Skipf("shared captures not found at %s: skipped", captures)
-	}
-	return captures
-}
+// decodeTCapturesDir returns the shared capture corpus, or skips the test when it is absent.
+func decodeTCapturesDir(t *testing.T) string { return corpus.Dir(t) }
 
 // decodeTSharkFrame is what tshark says of one frame.
 type decodeTSharkFrame struct {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ixaudit/ixaudit/capture/corpus"
 )
 
 // This file holds the builders and helpers the reader tests share: hand-written pcap
@@ -299,30 +301,9 @@ func runTool(t *testing.T, name string, args ...string) []byte {
 	return out
 }
 
-// sharedCapturesDir returns the shared capture corpus, ../shared/captures beside the
-// module root, or skips the test when it is absent (as in a fresh clone).
-func sharedCapturesDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found; skipping the shared capture corpus")
-		}
-		dir = parent
-	}
-	corpus := filepath.Join(dir, "..", "shared", "captures")
-	if _, err := os.Stat(filepath.Join(corpus, "INDEX.tsv")); err != nil {
-		t.Skipf("shared capture corpus not found at %s (it lives beside the project, not in it); skipping", corpus)
-	}
-	return corpus
-}
+// sharedCapturesDir returns the shared capture corpus, or skips the test when it is absent
+// (as in a fresh clone).
+func sharedCapturesDir(t *testing.T) string { return corpus.Dir(t) }
 
 func fileExists(path string) bool {
 	_, err := os.Stat(path)

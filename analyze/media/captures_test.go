@@ -15,32 +15,12 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+
+	"github.com/ixaudit/ixaudit/capture/corpus"
 )
 
-// capturesDir returns the shared folder of public captures (../shared/captures from the
-// module root), or skips the test when it is absent.
-func capturesDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found: the shared captures cannot be located")
-		}
-		dir = parent
-	}
-	caps := filepath.Join(dir, "..", "shared", "captures")
-	if _, err := os.Stat(filepath.Join(caps, "INDEX.tsv")); err != nil {
-		t.Skipf("shared captures not found at %s: the comparison on real captures is skipped", caps)
-	}
-	return caps
-}
+// capturesDir returns the shared capture corpus, or skips the test when it is absent.
+func capturesDir(t testing.TB) string { return corpus.Dir(t) }
 
 // rtpCaptures lists the captures that INDEX.tsv says carry RTP.
 func rtpCaptures(t testing.TB, dir string) []string {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -12,37 +11,19 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/ixaudit/ixaudit/capture/corpus"
 )
 
-// capturesDir returns the shared captures folder (../shared/captures from the module
-// root), skipping the test when it or tshark is absent.
+// capturesDir returns the shared capture corpus, skipping the test with -short or when
+// the corpus or tshark is absent.
 func capturesDir(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("runs tshark over the shared captures; skipped with -short")
 	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	captures := filepath.Join(dir, "..", "shared", "captures")
-	if _, err := os.Stat(captures); err != nil {
-		t.Skipf("shared captures not available at %s: %v", captures, err)
-	}
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark not installed")
-	}
-	return captures
+	corpus.Tshark(t)
+	return corpus.Dir(t)
 }
 
 func tshark(t *testing.T, args ...string) string {

@@ -13,9 +13,6 @@ import (
 // SIP carried inside other protocols that SBC captures hold: HEP (the Homer capture
 // protocol, when the capture is of a mirror feed), SCTP (RFC 4168) and WebSocket (RFC 7118).
 
-// hepPort is the registered port of HEP.
-const hepPort = 9060
-
 // HEP3 chunk types (vendor 0).
 const (
 	hepIPFamily   = 1

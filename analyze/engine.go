@@ -391,7 +391,7 @@ func isSIPPort(port uint16) bool {
 func (in *inputAuditor) udp(f *capture.Frame) (use, gap string) {
 	b := f.Payload
 	switch {
-	case (f.SrcPort == hepPort || f.DstPort == hepPort || isHEP3(b)) && isHEP3(b):
+	case isHEP3(b): // on port 9060 or any other: HEP is told by its "HEP3" magic
 		if in.hepPacket(b) {
 			return useHEP, ""
 		}

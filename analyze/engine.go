@@ -149,6 +149,9 @@ func (s *Series) Close() *InputResult {
 
 // read judges the packets of src, the current input, to its end.
 func (in *inputAuditor) read(ctx context.Context, src capture.Source) error {
+	if fs, ok := src.(capture.FrameSource); ok {
+		return in.readFrames(ctx, fs)
+	}
 	var err error
 	// One Packet for the whole loop: the auditor points at it while it judges it, and
 	// declaring it inside the loop would allocate it once per packet.
@@ -167,6 +170,27 @@ func (in *inputAuditor) read(ctx context.Context, src capture.Source) error {
 			break
 		}
 		in.packet(&p)
+	}
+	in.endInput(src)
+	return err
+}
+
+// readFrames is read for a source that decodes its packets itself.
+func (in *inputAuditor) readFrames(ctx context.Context, src capture.FrameSource) error {
+	var err error
+	for n := 0; ; n++ {
+		if n&0xfff == 0 && ctx.Err() != nil {
+			err = ctx.Err()
+			break
+		}
+		p, f, g, rerr := src.ReadFrame()
+		if rerr != nil {
+			if rerr != io.EOF {
+				in.damaged(rerr)
+			}
+			break
+		}
+		in.decoded(p, f, g)
 	}
 	in.endInput(src)
 	return err
@@ -319,6 +343,13 @@ func newInputAuditor(a *Auditor, name string) *inputAuditor {
 
 // packet judges one packet.
 func (in *inputAuditor) packet(p *capture.Packet) {
+	f := &in.frame
+	in.decoded(p, f, in.dec.Decode(p, f))
+}
+
+// decoded judges one packet, given its decoding: f and g are what Decoder.Decode gave.
+// f is changed when the packet is a fragment.
+func (in *inputAuditor) decoded(p *capture.Packet, f *capture.Frame, g capture.Gap) {
 	in.cur = p
 	in.input().Packets++
 	in.lastPacket = p.Number
@@ -328,8 +359,7 @@ func (in *inputAuditor) packet(p *capture.Packet) {
 			in.expire()
 		}
 	}
-	f := &in.frame
-	if g := in.dec.Decode(p, f); g != capture.GapNone {
+	if g != capture.GapNone {
 		in.res.Gaps[g.String()]++
 		return
 	}

@@ -49,7 +49,11 @@ func (p *progress) wrap(src capture.Source) capture.Source {
 	p.mu.Lock()
 	p.sources = append(p.sources, src)
 	p.mu.Unlock()
-	return &countingSource{Source: src, n: &p.packets}
+	c := &countingSource{Source: src, n: &p.packets}
+	if fs, ok := src.(capture.FrameSource); ok {
+		return &countingFrameSource{countingSource: c, fs: fs}
+	}
+	return c
 }
 
 func (p *progress) loop() {
@@ -93,6 +97,20 @@ func (c *countingSource) ReadPacket() (capture.Packet, error) {
 		c.n.Add(1)
 	}
 	return p, err
+}
+
+// countingFrameSource is a countingSource that keeps its inner Source's decoding.
+type countingFrameSource struct {
+	*countingSource
+	fs capture.FrameSource
+}
+
+func (c *countingFrameSource) ReadFrame() (*capture.Packet, *capture.Frame, capture.Gap, error) {
+	p, f, g, err := c.fs.ReadFrame()
+	if err == nil {
+		c.n.Add(1)
+	}
+	return p, f, g, err
 }
 
 // thousands formats n with comma separators.

@@ -7,8 +7,9 @@ import (
 )
 
 // readAhead is a capture.Source that reads its packets from another Source in a goroutine
-// of its own, one batch ahead of its caller, so that reading the capture (system calls,
-// record parsing, time stamps) runs on one core while the analysis runs on another.
+// of its own, one batch ahead of its caller, and decodes them there (capture.FrameSource),
+// so that reading and decoding the capture (system calls, record parsing, time stamps,
+// link to transport headers) run on one core while the analysis runs on another.
 //
 // The packets are copied into a small ring of reused batches: memory is bounded by the
 // ring, whatever the length of the capture, and no packet is allocated. The caller sees
@@ -31,8 +32,10 @@ type readAhead struct {
 
 // aheadBatch is consecutive packets of a capture, their data copied into one buffer.
 type aheadBatch struct {
-	pkts []capture.Packet
-	data []byte
+	pkts   []capture.Packet
+	frames []capture.Frame // pkts[i] decoded
+	gaps   []capture.Gap   // what decoding pkts[i] gave
+	data   []byte
 	// The inner Source's link types and drop count once the batch was read, for
 	// LinkTypes and Drops: the inner Source may only be asked from the reading goroutine.
 	linkTypes []capture.LinkType
@@ -67,8 +70,10 @@ func newReadAhead(src capture.Source) *readAhead {
 	}
 	for range readAheadBatches {
 		r.free <- &aheadBatch{
-			pkts: make([]capture.Packet, 0, readAheadBatchPkts),
-			data: make([]byte, 0, readAheadBatchBytes),
+			pkts:   make([]capture.Packet, 0, readAheadBatchPkts),
+			frames: make([]capture.Frame, readAheadBatchPkts),
+			gaps:   make([]capture.Gap, readAheadBatchPkts),
+			data:   make([]byte, 0, readAheadBatchBytes),
 		}
 	}
 	r.wg.Add(1)
@@ -80,7 +85,10 @@ func newReadAhead(src capture.Source) *readAhead {
 // Source returns an error (io.EOF at the end) or Close is called.
 func (r *readAhead) read() {
 	defer r.wg.Done()
-	var b *aheadBatch
+	var (
+		b   *aheadBatch
+		dec capture.Decoder
+	)
 	next := func() bool { // takes a free batch into b
 		select {
 		case b = <-r.free:
@@ -90,7 +98,10 @@ func (r *readAhead) read() {
 			return false
 		}
 	}
-	send := func() bool { // passes b on
+	send := func() bool { // decodes b and passes it on
+		for i := range b.pkts {
+			b.gaps[i] = dec.Decode(&b.pkts[i], &b.frames[i])
+		}
 		b.linkTypes = append(b.linkTypes[:0], r.src.LinkTypes()...)
 		if d, ok := r.src.(capture.DropCounter); ok {
 			b.drops = d.Drops()
@@ -133,18 +144,36 @@ func (r *readAhead) read() {
 // ReadPacket returns the next packet of the inner Source, or its error once its packets
 // are all returned.
 func (r *readAhead) ReadPacket() (capture.Packet, error) {
+	if err := r.advance(); err != nil {
+		return capture.Packet{}, err
+	}
+	r.i++
+	return r.cur.pkts[r.i-1], nil
+}
+
+// ReadFrame is ReadPacket with the packet's decoding (capture.FrameSource).
+func (r *readAhead) ReadFrame() (*capture.Packet, *capture.Frame, capture.Gap, error) {
+	if err := r.advance(); err != nil {
+		return nil, nil, capture.GapNone, err
+	}
+	i := r.i
+	r.i++
+	return &r.cur.pkts[i], &r.cur.frames[i], r.cur.gaps[i], nil
+}
+
+// advance makes r.cur.pkts[r.i] the next packet, taking the next batch when the current
+// one is used up, or returns the error that ended the capture.
+func (r *readAhead) advance() error {
 	for r.cur == nil || r.i == len(r.cur.pkts) {
 		if r.cur != nil {
 			if r.cur.err != nil {
-				return capture.Packet{}, r.cur.err
+				return r.cur.err
 			}
 			r.free <- r.cur // never blocks: the ring has room for every batch
 		}
 		r.cur, r.i = <-r.full, 0
 	}
-	p := r.cur.pkts[r.i]
-	r.i++
-	return p, nil
+	return nil
 }
 
 // Name returns the inner Source's name.

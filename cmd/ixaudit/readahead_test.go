@@ -2,15 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"testing"
 	"time"
 
+	"github.com/ixaudit/ixaudit/analyze"
 	"github.com/ixaudit/ixaudit/capture"
+	"github.com/ixaudit/ixaudit/report"
 )
 
 // fakeSource yields n packets whose sizes follow sizes (cyclically), each filled with a
@@ -141,6 +145,76 @@ func TestReadAheadCaptures(t *testing.T) {
 		if err := via.Close(); err != nil {
 			t.Errorf("%s: Close: %v", name, err)
 		}
+	}
+}
+
+// TestReadAheadFrames checks the decoding readAhead does in its goroutine: on every test
+// capture, ReadFrame gives the packet, the Frame and the Gap that decoding the packet
+// read directly gives, and the whole audit (every field of the JSON report) is the same
+// through readAhead as without it.
+func TestReadAheadFrames(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "captures", "*.pcap*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test captures: %v", err)
+	}
+	aud := analyze.New(analyze.Config{})
+	audit := func(src capture.Source) []byte {
+		defer src.Close()
+		res, err := aud.Audit(context.Background(), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := (&report.JSON{}).Render(&buf, aud.Report(analyze.Tool{Name: "ixaudit"}, []*analyze.InputResult{res})); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	var dec capture.Decoder
+	var frames int
+	for _, name := range files {
+		direct, err := capture.Open(name)
+		if err != nil {
+			continue // a capture that is meant not to open
+		}
+		viaSrc, err := capture.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		via := newReadAhead(viaSrc)
+		var want capture.Frame
+		for n := 1; ; n++ {
+			p, perr := direct.ReadPacket()
+			q, f, g, qerr := via.ReadFrame()
+			if (perr == nil) != (qerr == nil) {
+				t.Fatalf("%s: packet %d: error %v through readAhead, %v directly", name, n, qerr, perr)
+			}
+			if perr != nil {
+				break
+			}
+			wg := dec.Decode(&p, &want)
+			if q.Number != p.Number || !bytes.Equal(q.Data, p.Data) || g != wg || !reflect.DeepEqual(*f, want) {
+				t.Fatalf("%s: packet %d: frame %+v, gap %v through readAhead; want %+v, %v", name, n, *f, g, want, wg)
+			}
+			frames++
+		}
+		direct.Close()
+		via.Close()
+
+		plain, err := capture.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ahead, err := capture.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := audit(plain), audit(newReadAhead(ahead)); !bytes.Equal(a, b) {
+			t.Errorf("%s: the audit through readAhead differs from the audit without it", name)
+		}
+	}
+	if frames < 10000 {
+		t.Errorf("only %d frames compared", frames)
 	}
 }
 

@@ -169,7 +169,7 @@ func (in *inputAuditor) mediaPacket(f *capture.Frame) string {
 		return useRTCP
 	}
 	in.curFlow = fi
-	s := in.tracker.AddRTP(src, dst, b, in.cur.Time, in.cur.Number)
+	s := in.tracker.AddRTPHint(fi.stream, src, dst, b, in.cur.Time, in.cur.Number)
 	if s == nil {
 		return useOther
 	}

@@ -81,6 +81,7 @@ type Stream struct {
 
 	// tracker bookkeeping
 	prev, next *Stream
+	owner      *Tracker // the Tracker that holds the stream; nil once evicted
 
 	st state
 }

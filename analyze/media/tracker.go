@@ -84,6 +84,14 @@ func NewTracker(cfg TrackerConfig) *Tracker {
 // creating the stream if needed. It returns the stream, or nil when payload is not RTP
 // (IsRTP). The header is decoded with pion/rtp into a Header the Tracker reuses.
 func (t *Tracker) AddRTP(src, dst netip.AddrPort, payload []byte, arrival time.Time, packet int) *Stream {
+	return t.AddRTPHint(nil, src, dst, payload, arrival, packet)
+}
+
+// AddRTPHint is AddRTP for a caller that remembers the stream the last packet of this
+// flow went to: when hint is still held by t and has the packet's source, destination
+// and SSRC, the stream is found without a lookup. Any other hint, nil included, is
+// ignored: the result is always AddRTP's.
+func (t *Tracker) AddRTPHint(hint *Stream, src, dst netip.AddrPort, payload []byte, arrival time.Time, packet int) *Stream {
 	if !IsRTP(payload) {
 		return nil
 	}
@@ -111,7 +119,7 @@ func (t *Tracker) AddRTP(src, dst netip.AddrPort, payload []byte, arrival time.T
 	if payload[0]&0x20 != 0 {
 		payloadLen -= int(payload[len(payload)-1])
 	}
-	s := t.stream(StreamKey{Src: src, Dst: dst, SSRC: h.SSRC}, arrival)
+	s := t.stream(StreamKey{Src: src, Dst: dst, SSRC: h.SSRC}, arrival, hint)
 	s.Add(h, payloadLen, arrival, packet)
 	return s
 }
@@ -119,15 +127,19 @@ func (t *Tracker) AddRTP(src, dst netip.AddrPort, payload []byte, arrival time.T
 // Lookup returns the stream with the given key, or nil.
 func (t *Tracker) Lookup(k StreamKey) *Stream { return t.streams[k] }
 
-// stream returns the stream for k, created if needed, and makes it the most recent.
-func (t *Tracker) stream(k StreamKey, now time.Time) *Stream {
-	t.advance(now)
-	slot := &t.recent[recentSlot(k.SSRC)]
-	s := *slot
-	if s == nil || s.ssrc != k.SSRC || s.src != k.Src || s.dst != k.Dst {
-		s = t.streams[k]
-		if s != nil {
-			*slot = s
+// stream returns the stream for k, created if needed, and makes it the most recent. hint
+// is AddRTPHint's.
+func (t *Tracker) stream(k StreamKey, now time.Time, hint *Stream) *Stream {
+	t.advance(now) // may evict hint
+	s := hint
+	if s == nil || s.owner != t || s.ssrc != k.SSRC || s.src != k.Src || s.dst != k.Dst {
+		slot := &t.recent[recentSlot(k.SSRC)]
+		s = *slot
+		if s == nil || s.ssrc != k.SSRC || s.src != k.Src || s.dst != k.Dst {
+			s = t.streams[k]
+			if s != nil {
+				*slot = s
+			}
 		}
 	}
 	if s == nil {
@@ -135,6 +147,7 @@ func (t *Tracker) stream(k StreamKey, now time.Time) *Stream {
 			t.evict(t.tail)
 		}
 		s = NewStream(k.Src, k.Dst, k.SSRC)
+		s.owner = t
 		t.streams[k] = s
 		t.recent[recentSlot(k.SSRC)] = s
 		if t.cfg.OnNew != nil {
@@ -170,6 +183,7 @@ func (t *Tracker) evict(s *Stream) {
 		t.cfg.OnEvict(s)
 	}
 	t.unlink(s)
+	s.owner = nil
 	delete(t.streams, StreamKey{Src: s.src, Dst: s.dst, SSRC: s.ssrc})
 	if slot := &t.recent[recentSlot(s.ssrc)]; *slot == s {
 		*slot = nil

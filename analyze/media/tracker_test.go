@@ -2,6 +2,7 @@ package media
 
 import (
 	"net/netip"
+	"reflect"
 	"runtime"
 	"testing"
 	"time"
@@ -240,5 +241,78 @@ func TestTrackerMemoryFlat(t *testing.T) {
 	}
 	if st := tr.Lookup(StreamKey{addrA, addrB, 1}).Stats(); st.Packets != 1_001_000 || st.Lost != 0 {
 		t.Errorf("packets %d lost %d", st.Packets, st.Lost)
+	}
+}
+
+// TestTrackerHint feeds the same packets to a Tracker through AddRTP and to others
+// through AddRTPHint with hints that are right, stale (the stream was evicted), of
+// another SSRC of the flow, of another Tracker, or a random earlier stream: every
+// stream's statistics, and the evictions, are AddRTP's whatever the hint.
+func TestTrackerHint(t *testing.T) {
+	ms := time.Millisecond
+	c := netip.MustParseAddrPort("10.0.0.9:5000")
+	var pkts []synth
+	pkts = append(pkts, talk(0x1, 0, 300, 1, 0, 160, 20*ms, 0)...)
+	pkts = append(pkts, talk(0x2, 0, 300, 9, 0, 160, 20*ms, 7*time.Second)...) // same flow, new SSRC
+	late := talk(0x1, 0, 100, 500, 0, 160, 20*ms, 20*time.Second)              // after eviction
+	pkts = append(pkts, late...)
+	other := talk(0x3, 8, 900, 1, 0, 160, 20*ms, 100*ms)
+	for i := range other {
+		other[i].src, other[i].dst = c, addrA
+	}
+	pkts = mergeByTime(pkts, other)
+
+	type result struct {
+		stats   map[StreamKey]Stats
+		evicted []Stats
+	}
+	run := func(pick func(i int, last map[[2]netip.AddrPort]*Stream, all []*Stream, foreign *Stream) *Stream) result {
+		var r result
+		cfg := TrackerConfig{IdleTimeout: 5 * time.Second, MaxStreams: 3, OnEvict: func(s *Stream) { r.evicted = append(r.evicted, s.Stats()) }}
+		tr, foreignTr := NewTracker(cfg), NewTracker(TrackerConfig{})
+		foreign := foreignTr.AddRTP(addrA, addrB, synth{ssrc: 0x1, seq: 1}.rtpBytes(), testEpoch, 1)
+		last := map[[2]netip.AddrPort]*Stream{}
+		var all []*Stream
+		for i, p := range pkts {
+			var s *Stream
+			if pick == nil {
+				s = tr.AddRTP(p.src, p.dst, p.rtpBytes(), testEpoch.Add(p.at), i+1)
+			} else {
+				s = tr.AddRTPHint(pick(i, last, all, foreign), p.src, p.dst, p.rtpBytes(), testEpoch.Add(p.at), i+1)
+			}
+			if last[[2]netip.AddrPort{p.src, p.dst}] != s {
+				all = append(all, s)
+			}
+			last[[2]netip.AddrPort{p.src, p.dst}] = s
+		}
+		r.stats = map[StreamKey]Stats{}
+		for _, s := range tr.Streams() {
+			r.stats[StreamKey{s.Src(), s.Dst(), s.SSRC()}] = s.Stats()
+		}
+		return r
+	}
+	want := run(nil)
+	if len(want.evicted) < 2 {
+		t.Fatalf("the packets evicted %d streams; the test needs evictions", len(want.evicted))
+	}
+	flow := func(i int) [2]netip.AddrPort { return [2]netip.AddrPort{pkts[i].src, pkts[i].dst} }
+	for name, pick := range map[string]func(int, map[[2]netip.AddrPort]*Stream, []*Stream, *Stream) *Stream{
+		"flow's last stream": func(i int, last map[[2]netip.AddrPort]*Stream, _ []*Stream, _ *Stream) *Stream { return last[flow(i)] },
+		"first stream ever": func(_ int, _ map[[2]netip.AddrPort]*Stream, all []*Stream, _ *Stream) *Stream {
+			return append(all, nil)[0]
+		},
+		"none":    func(int, map[[2]netip.AddrPort]*Stream, []*Stream, *Stream) *Stream { return nil },
+		"foreign": func(_ int, _ map[[2]netip.AddrPort]*Stream, _ []*Stream, f *Stream) *Stream { return f },
+		"any earlier": func(i int, _ map[[2]netip.AddrPort]*Stream, all []*Stream, _ *Stream) *Stream {
+			if len(all) == 0 {
+				return nil
+			}
+			return all[(i*7919)%len(all)]
+		},
+	} {
+		got := run(pick)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("hint %s: the streams differ from AddRTP's:\n got %+v\nwant %+v", name, got, want)
+		}
 	}
 }

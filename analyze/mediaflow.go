@@ -442,13 +442,20 @@ func (in *inputAuditor) keepStream(st *media.Stream) {
 // maxListedStreams bounds the streams one input lists; the rest are counted.
 const maxListedStreams = 100000
 
-// announce records a media endpoint that the call's SDP announced.
+// announce records a media endpoint that the call's SDP announced. Each endpoint is listed
+// once, however many SDPs (session refreshes, holds) announce it again. Past
+// maxEndpointsPerCall distinct endpoints, a new one is not announced at all: its media is
+// then not the call's, rather than the call's yet absent from the list that
+// media-unannounced and the call's end go by.
 func (in *inputAuditor) announce(c *CallState, ep netip.AddrPort, ref mediaRef) {
-	in.media[ep] = ref
-	in.mediaChanged(ep)
-	if len(c.endpoints) < maxEndpointsPerCall {
+	if !slices.Contains(c.endpoints, ep) {
+		if len(c.endpoints) >= maxEndpointsPerCall {
+			return
+		}
 		c.endpoints = append(c.endpoints, ep)
 	}
+	in.media[ep] = ref
+	in.mediaChanged(ep)
 }
 
 // mediaChanged is called when the media endpoint ep is announced or forgotten: the cached
@@ -461,8 +468,9 @@ func (in *inputAuditor) mediaChanged(ep netip.AddrPort) {
 	}
 }
 
-// maxEndpointsPerCall bounds the media endpoints one call may announce.
-const maxEndpointsPerCall = 32
+// maxEndpointsPerCall bounds the distinct media endpoints one call may announce (RTP and
+// RTCP count one each): far above what re-INVITEs, forks and holds give a real call.
+const maxEndpointsPerCall = 256
 
 // newStream is called by the tracker for each new stream: it gives the stream the codecs
 // the call's SDP mapped.

@@ -260,7 +260,7 @@ const maxFlowsPerCall = 64
 // forgetFlows drops from the flow cache the flows attributed to c, which has just ended
 // (finalize has forgotten its media endpoints), so that the cache holds the flows of the
 // calls in progress rather than of every call of the capture. A flow is kept while one of
-// its ends still names c in the media table (an endpoint past maxEndpointsPerCall). The
+// its ends still names c in the media table. The
 // next packet of a dropped flow resolves it afresh, exactly as the cache would have done,
 // since an end of the flow changed (mediaChanged).
 func (in *inputAuditor) forgetFlows(c *CallState) {

@@ -200,7 +200,7 @@ func (in *inputAuditor) readFrames(ctx context.Context, src capture.FrameSource)
 func (in *inputAuditor) beginInput(name string) {
 	in.res.Inputs = append(in.res.Inputs, Input{Name: name})
 	in.name = name
-	in.now, in.swept = time.Time{}, time.Time{}
+	in.now, in.sweepAt = time.Time{}, time.Time{}
 	in.lastPacket = 0
 }
 
@@ -307,7 +307,7 @@ type inputAuditor struct {
 	lastPacket int
 	rtpPackets int       // packets of use "rtp", not yet in res.PacketUse
 	now        time.Time // latest packet time
-	swept      time.Time // packet time of the last expiry sweep
+	sweepAt    time.Time // packet time of the next expiry sweep (expireEvery after the last)
 	cur        *capture.Packet
 	seen       map[string]bool // finding dedup outside calls: rule + key
 }
@@ -355,7 +355,7 @@ func (in *inputAuditor) decoded(p *capture.Packet, f *capture.Frame, g capture.G
 	in.lastPacket = p.Number
 	if p.Time.After(in.now) {
 		in.now = p.Time
-		if !in.now.Before(in.swept.Add(expireEvery)) { // now-swept >= expireEvery, without Sub's cost
+		if !in.now.Before(in.sweepAt) {
 			in.expire()
 		}
 	}
@@ -522,7 +522,7 @@ func (in *inputAuditor) damaged(err error) {
 
 // expire sweeps state that has timed out in packet time.
 func (in *inputAuditor) expire() {
-	in.swept = in.now
+	in.sweepAt = in.now.Add(expireEvery)
 	in.defrag.Expire(in.now)
 	in.tcp.Expire(in.now)
 	in.expireOrphans(false)

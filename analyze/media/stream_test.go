@@ -161,10 +161,6 @@ func b2i(b bool) int {
 	return 0
 }
 
-func itoa(i int) string {
-	return string(rune('0'+i/100%10)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10))
-}
-
 func TestStreamJitterUnknownClock(t *testing.T) {
 	// A dynamic payload type without a=rtpmap has no clock: no jitter, as in Wireshark.
 	pkts := perturb(talk(0x42, 97, 50, 1, 0, 960, 20*time.Millisecond, 0), func(i int) time.Duration { return time.Duration(i%3) * time.Millisecond })

@@ -2,6 +2,8 @@ package ruleset
 
 import (
 	"net/netip"
+
+	"github.com/ixaudit/ixaudit/analyze/internal/ascii"
 )
 
 // maxLabel is the longest DNS label (RFC 1035); longer labels name no edge.
@@ -46,7 +48,7 @@ func (rs *RuleSet) MediaPortOK(port uint16) bool {
 // "tcp" or "tls", case-insensitive): 5060 UDP/TCP and 5061 TLS.
 func (rs *RuleSet) SignallingPortOK(transport string, port uint16) bool {
 	for _, sp := range rs.sigPorts {
-		if sp.port == port && equalFold(sp.transport, transport) {
+		if sp.port == port && ascii.EqualFold(sp.transport, transport) {
 			return true
 		}
 	}
@@ -79,7 +81,7 @@ func (rs *RuleSet) lookupEdge(name []byte) *Edge {
 	}
 	var buf [maxLabel]byte
 	for i, c := range name {
-		buf[i] = lower(c)
+		buf[i] = ascii.Lower(c)
 	}
 	// The compiler does not allocate for a []byte-to-string conversion used as a map key.
 	return rs.byName[string(buf[:len(name)])]
@@ -95,9 +97,9 @@ func (rs *RuleSet) Host(host []byte) Host {
 	}
 	d := rs.domain
 	switch {
-	case len(host) == len(d) && equalFoldBytes(host, d):
+	case len(host) == len(d) && ascii.EqualFold(host, d):
 		return Host{Kind: HostOtherTwilio}
-	case len(host) > len(d) && host[len(host)-len(d)-1] == '.' && equalFoldBytes(host[len(host)-len(d):], d):
+	case len(host) > len(d) && host[len(host)-len(d)-1] == '.' && ascii.EqualFold(host[len(host)-len(d):], d):
 		host = host[:len(host)-len(d)-1] // the labels before ".twilio.com"
 	default:
 		return Host{Kind: HostNotTwilio}
@@ -133,7 +135,7 @@ func (p *hostPattern) match(rs *RuleSet, rest []byte) (Host, bool) {
 		case len(label) == 0:
 			return Host{}, false
 		case t.kind == tokLiteral:
-			if !equalFoldBytes(label, t.text) {
+			if !ascii.EqualFold(label, t.text) {
 				return Host{}, false
 			}
 		case t.kind == tokIXEdge && !hasIXSuffix(label), t.kind == tokPublicEdge && hasIXSuffix(label):
@@ -169,7 +171,7 @@ func (h *Host) resolve(e *Edge, label []byte, want EdgeKind) {
 		return
 	}
 	h.Edge = e
-	h.Legacy = !equalFoldBytes(label, e.Name)
+	h.Legacy = !ascii.EqualFold(label, e.Name)
 	switch {
 	case want != 0 && e.Kind != want:
 		h.Unknown = true
@@ -204,46 +206,13 @@ func validLabels(s []byte) bool {
 // hasIXSuffix reports whether an edge label ends in "-ix", any case.
 func hasIXSuffix(label []byte) bool {
 	n := len(label)
-	return n > 3 && label[n-3] == '-' && lower(label[n-2]) == 'i' && lower(label[n-1]) == 'x'
-}
-
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-// equalFold compares ASCII strings case-insensitively.
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if lower(a[i]) != lower(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// equalFoldBytes compares b with s case-insensitively (ASCII).
-func equalFoldBytes(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		if lower(b[i]) != lower(s[i]) {
-			return false
-		}
-	}
-	return true
+	return n > 3 && label[n-3] == '-' && ascii.Lower(label[n-2]) == 'i' && ascii.Lower(label[n-1]) == 'x'
 }
 
 // inFold reports whether b equals one of list, case-insensitively.
 func inFold(list []string, b []byte) bool {
 	for _, s := range list {
-		if equalFoldBytes(b, s) {
+		if ascii.EqualFold(b, s) {
 			return true
 		}
 	}

@@ -353,7 +353,7 @@ func TestLoadAndChecksum(t *testing.T) {
 	if _, err := Load(filepath.Join(dir, "missing.rules")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Load(missing) = %v, want ErrNotExist", err)
 	}
-	if Default() != Default() {
+	if a, b := Default(), Default(); a != b {
 		t.Error("Default returns a new RuleSet each call")
 	}
 }

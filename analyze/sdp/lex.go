@@ -1,29 +1,10 @@
 package sdp
 
-// lower returns the ASCII lower case of c.
-func lower(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-// equalFold reports whether a and b are equal under ASCII case folding.
-func equalFold[A, B []byte | string](a A, b B) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if a[i] != b[i] && lower(a[i]) != lower(b[i]) {
-			return false
-		}
-	}
-	return true
-}
+import "github.com/ixaudit/ixaudit/analyze/internal/ascii"
 
 // hasSuffixFold reports whether b ends with suffix under ASCII case folding.
 func hasSuffixFold(b []byte, suffix string) bool {
-	return len(b) >= len(suffix) && equalFold(b[len(b)-len(suffix):], suffix)
+	return len(b) >= len(suffix) && ascii.EqualFold(b[len(b)-len(suffix):], suffix)
 }
 
 // isSpace reports whether c separates fields: SDP requires one space, we accept runs of

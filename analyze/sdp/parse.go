@@ -1,6 +1,10 @@
 package sdp
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/ixaudit/ixaudit/analyze/internal/ascii"
+)
 
 // Order ranks of the line types (RFC 8866 §5), indexed by letter less 'a': a line whose
 // rank is lower than the one before it in the same section is out of order. 0 marks a
@@ -203,13 +207,13 @@ func parseConnection(val []byte) (c Connection, ok bool) {
 	a, val = nextField(val)
 	c.Address, _, _ = cut(a, '/')
 	c.Addr = addr(c.Address)
-	if len(c.Address) == 0 || len(trimSpace(val)) != 0 || !equalFold(c.NetType, "IN") {
+	if len(c.Address) == 0 || len(trimSpace(val)) != 0 || !ascii.EqualFold(c.NetType, "IN") {
 		return c, false
 	}
 	switch {
-	case equalFold(c.AddrType, "IP4"):
+	case ascii.EqualFold(c.AddrType, "IP4"):
 		return c, c.Addr.Is4() || isHostName(c.Address)
-	case equalFold(c.AddrType, "IP6"):
+	case ascii.EqualFold(c.AddrType, "IP6"):
 		return c, c.Addr.Is6() || isHostName(c.Address)
 	}
 	return c, false
@@ -221,7 +225,7 @@ func isHostName(b []byte) bool {
 	letter := false
 	for _, c := range b {
 		switch {
-		case lower(c) >= 'a' && lower(c) <= 'z':
+		case ascii.Lower(c) >= 'a' && ascii.Lower(c) <= 'z':
 			letter = true
 		case c >= '0' && c <= '9', c == '-', c == '.':
 		default:
@@ -297,33 +301,33 @@ func (p *parser) attribute(val []byte) {
 		m = &s.Media[p.cur]
 	}
 	switch {
-	case equalFold(name, "sendrecv"), equalFold(name, "sendonly"), equalFold(name, "recvonly"), equalFold(name, "inactive"):
+	case ascii.EqualFold(name, "sendrecv"), ascii.EqualFold(name, "sendonly"), ascii.EqualFold(name, "recvonly"), ascii.EqualFold(name, "inactive"):
 		d := directionOf(name)
 		if m != nil {
 			m.Direction = d
 		} else {
 			s.Direction = d
 		}
-	case equalFold(name, "fingerprint"):
+	case ascii.EqualFold(name, "fingerprint"):
 		if m != nil {
 			m.Fingerprint = true
 		} else {
 			s.Fingerprint = true
 		}
-	case equalFold(name, "setup"):
+	case ascii.EqualFold(name, "setup"):
 		if m != nil {
 			m.Setup = trimSpace(value)
 		} else {
 			s.Setup = trimSpace(value)
 		}
-	case equalFold(name, "candidate"):
+	case ascii.EqualFold(name, "candidate"):
 		if m != nil {
 			m.ICECandidates++
 			m.ICE = true
 		} else {
 			s.ICE = true
 		}
-	case equalFold(name, "ice-ufrag"), equalFold(name, "ice-pwd"), equalFold(name, "ice-lite"), equalFold(name, "ice-options"):
+	case ascii.EqualFold(name, "ice-ufrag"), ascii.EqualFold(name, "ice-pwd"), ascii.EqualFold(name, "ice-lite"), ascii.EqualFold(name, "ice-options"):
 		if m != nil {
 			m.ICE = true
 		} else {
@@ -331,7 +335,7 @@ func (p *parser) attribute(val []byte) {
 		}
 	case m == nil:
 		// rtpmap, rtcp, rtcp-mux and crypto mean nothing at session level.
-	case equalFold(name, "rtpmap"):
+	case ascii.EqualFold(name, "rtpmap"):
 		r, ok := parseRTPMap(value)
 		if !ok {
 			p.violate(ViolationBadAttribute)
@@ -343,16 +347,16 @@ func (p *parser) attribute(val []byte) {
 		}
 		s.rtpmaps = append(s.rtpmaps, r)
 		m.rtpmaps.end = len(s.rtpmaps)
-	case equalFold(name, "rtcp"):
+	case ascii.EqualFold(name, "rtcp"):
 		r, ok := parseRTCP(value)
 		if !ok {
 			p.violate(ViolationBadAttribute)
 			return
 		}
 		m.RTCP = r
-	case equalFold(name, "rtcp-mux"):
+	case ascii.EqualFold(name, "rtcp-mux"):
 		m.RTCPMux = true
-	case equalFold(name, "crypto"):
+	case ascii.EqualFold(name, "crypto"):
 		c, ok := parseCrypto(value)
 		if !ok {
 			p.violate(ViolationBadAttribute)
@@ -369,7 +373,7 @@ func (p *parser) attribute(val []byte) {
 
 func directionOf(name []byte) Direction {
 	for d := DirectionSendRecv; d <= DirectionInactive; d++ {
-		if equalFold(name, directionNames[d]) {
+		if ascii.EqualFold(name, directionNames[d]) {
 			return d
 		}
 	}

@@ -2,8 +2,10 @@ package sdp
 
 import (
 	"errors"
-	"github.com/ixaudit/ixaudit/analyze/internal/textip"
 	"net/netip"
+
+	"github.com/ixaudit/ixaudit/analyze/internal/ascii"
+	"github.com/ixaudit/ixaudit/analyze/internal/textip"
 )
 
 // ErrNotSDP means the body is not a session description at all: its first line is not of
@@ -228,7 +230,7 @@ func addr(b []byte) netip.Addr {
 // containsFold reports whether b contains sub under ASCII case folding.
 func containsFold(b []byte, sub string) bool {
 	for i := 0; i+len(sub) <= len(b); i++ {
-		if equalFold(b[i:i+len(sub)], sub) {
+		if ascii.EqualFold(b[i:i+len(sub)], sub) {
 			return true
 		}
 	}

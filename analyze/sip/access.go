@@ -1,5 +1,7 @@
 package sip
 
+import "github.com/ixaudit/ixaudit/analyze/internal/ascii"
+
 // Accessors. None of them allocates; every []byte aliases the data given to Parse.
 
 // IsRequest reports whether the message is a request.
@@ -42,7 +44,7 @@ func (m *Message) Header(name string) []byte {
 		return m.headerKind(k)
 	}
 	for i := range m.hdrs {
-		if m.hdrs[i].Kind == HeaderOther && equalFold(m.hdrs[i].Name, name) {
+		if m.hdrs[i].Kind == HeaderOther && ascii.EqualFold(m.hdrs[i].Name, name) {
 			return m.hdrs[i].Value
 		}
 	}
@@ -64,7 +66,7 @@ func (m *Message) HasHeader(name string) bool {
 		return m.first[k] != 0
 	}
 	for i := range m.hdrs {
-		if m.hdrs[i].Kind == HeaderOther && equalFold(m.hdrs[i].Name, name) {
+		if m.hdrs[i].Kind == HeaderOther && ascii.EqualFold(m.hdrs[i].Name, name) {
 			return true
 		}
 	}

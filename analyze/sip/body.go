@@ -1,6 +1,10 @@
 package sip
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/ixaudit/ixaudit/analyze/internal/ascii"
+)
 
 // maxMultipartDepth bounds the nesting of multipart bodies SDP looks into.
 const maxMultipartDepth = 3
@@ -31,7 +35,7 @@ func mediaType(ct []byte) (typ, params []byte) {
 // findSDP returns the SDP inside a body of content type ct.
 func findSDP(ct, body []byte, depth int) []byte {
 	typ, params := mediaType(ct)
-	if equalFold(typ, "application/sdp") {
+	if ascii.EqualFold(typ, "application/sdp") {
 		return body
 	}
 	if !hasPrefixFold(typ, "multipart/") || depth >= maxMultipartDepth {
@@ -112,7 +116,7 @@ func splitPart(part []byte) (ct, content []byte) {
 		line := part[pos:end]
 		if name, value, ok := bytes.Cut(line, []byte{':'}); ok && ct == nil {
 			name = trimWS(name)
-			if equalFold(name, "Content-Type") || equalFold(name, "c") {
+			if ascii.EqualFold(name, "Content-Type") || ascii.EqualFold(name, "c") {
 				ct = trimLWS(value)
 			}
 		}

@@ -1,6 +1,10 @@
 package sip
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/ixaudit/ixaudit/analyze/internal/ascii"
+)
 
 // Framing limits for stream transports.
 const (
@@ -298,7 +302,7 @@ func endsWithVersion(line []byte) bool {
 func statusLineShape(line []byte, complete bool) int {
 	const prefix = "SIP/"
 	n := min(len(line), len(prefix))
-	if !equalFold(line[:n], prefix[:n]) {
+	if !ascii.EqualFold(line[:n], prefix[:n]) {
 		return shapeNo
 	}
 	if n < len(prefix) {

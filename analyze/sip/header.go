@@ -1,5 +1,7 @@
 package sip
 
+import "github.com/ixaudit/ixaudit/analyze/internal/ascii"
+
 // HeaderKind identifies the header fields the parser knows by name. Compact forms
 // (RFC 3261 §7.3.3 and the IANA SIP parameters registry) map to the same kind as their
 // long names, so "v" and "Via" are both HeaderVia.
@@ -102,7 +104,7 @@ func (k HeaderKind) String() string {
 var kindsByShape = func() (t [maxHeaderName + 1][26][]HeaderKind) {
 	for k := HeaderKind(1); k < numHeaderKinds; k++ {
 		name := headerNames[k]
-		c := lower(name[0]) - 'a'
+		c := ascii.Lower(name[0]) - 'a'
 		t[len(name)][c] = append(t[len(name)][c], k)
 	}
 	return t
@@ -117,7 +119,7 @@ func kindOf[T []byte | string](name T) HeaderKind {
 	if len(name) == 0 || len(name) > maxHeaderName {
 		return HeaderOther
 	}
-	c := lower(name[0])
+	c := ascii.Lower(name[0])
 	if c < 'a' || c > 'z' {
 		return HeaderOther
 	}
@@ -125,7 +127,7 @@ func kindOf[T []byte | string](name T) HeaderKind {
 		return compactKinds[c-'a']
 	}
 	for _, k := range kindsByShape[len(name)][c-'a'] {
-		if equalFold(name, headerNames[k]) {
+		if ascii.EqualFold(name, headerNames[k]) {
 			return k
 		}
 	}
@@ -151,5 +153,5 @@ func (h HeaderField) Is(name string) bool {
 	if k := kindOf(name); k != HeaderOther {
 		return h.Kind == k
 	}
-	return h.Kind == HeaderOther && equalFold(h.Name, name)
+	return h.Kind == HeaderOther && ascii.EqualFold(h.Name, name)
 }

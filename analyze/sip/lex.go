@@ -1,31 +1,12 @@
 package sip
 
+import "github.com/ixaudit/ixaudit/analyze/internal/ascii"
+
 // Lexical helpers shared by the parsers. None of them allocates.
-
-// lower returns the ASCII lower case of c.
-func lower(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-// equalFold reports whether a and b are equal under ASCII case folding.
-func equalFold[A, B []byte | string](a A, b B) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if a[i] != b[i] && lower(a[i]) != lower(b[i]) {
-			return false
-		}
-	}
-	return true
-}
 
 // hasPrefixFold reports whether b starts with prefix under ASCII case folding.
 func hasPrefixFold(b []byte, prefix string) bool {
-	return len(b) >= len(prefix) && equalFold(b[:len(prefix)], prefix)
+	return len(b) >= len(prefix) && ascii.EqualFold(b[:len(prefix)], prefix)
 }
 
 // isTokenChar reports whether c may appear in an RFC 3261 token.
@@ -247,7 +228,7 @@ func lookupParam(params []byte, name string) (value []byte, present bool) {
 		if !ok {
 			return nil, false
 		}
-		if equalFold(n, name) {
+		if ascii.EqualFold(n, name) {
 			if !hasValue {
 				return nil, true
 			}

@@ -2,8 +2,10 @@ package sip
 
 import (
 	"bytes"
-	"github.com/ixaudit/ixaudit/analyze/internal/textip"
 	"strconv"
+
+	"github.com/ixaudit/ixaudit/analyze/internal/ascii"
+	"github.com/ixaudit/ixaudit/analyze/internal/textip"
 )
 
 // URI is a parsed SIP, SIPS or tel URI (RFC 3261 §19.1, RFC 3966). Its byte slices alias
@@ -55,9 +57,9 @@ func ParseURI(b []byte) (URI, error) {
 	u := URI{Scheme: b[:colon]}
 	rest := b[colon+1:]
 	switch {
-	case equalFold(u.Scheme, "sip"), equalFold(u.Scheme, "sips"):
+	case ascii.EqualFold(u.Scheme, "sip"), ascii.EqualFold(u.Scheme, "sips"):
 		return parseSIPURI(u, rest)
-	case equalFold(u.Scheme, "tel"):
+	case ascii.EqualFold(u.Scheme, "tel"):
 		return parseTelURI(u, rest)
 	}
 	u.Opaque = rest
@@ -66,11 +68,11 @@ func ParseURI(b []byte) (URI, error) {
 
 // isScheme reports whether b is a URI scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
 func isScheme(b []byte) bool {
-	if len(b) == 0 || lower(b[0]) < 'a' || lower(b[0]) > 'z' {
+	if len(b) == 0 || ascii.Lower(b[0]) < 'a' || ascii.Lower(b[0]) > 'z' {
 		return false
 	}
 	for _, c := range b[1:] {
-		l := lower(c)
+		l := ascii.Lower(c)
 		if !(l >= 'a' && l <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
 			return false
 		}
@@ -99,7 +101,7 @@ func parseSIPURI(u URI, rest []byte) (URI, error) {
 			return URI{}, ErrBadURI
 		}
 		for _, c := range rest[1:end] {
-			if !(c >= '0' && c <= '9' || lower(c) >= 'a' && lower(c) <= 'f' || c == ':' || c == '.') {
+			if !(c >= '0' && c <= '9' || ascii.Lower(c) >= 'a' && ascii.Lower(c) <= 'f' || c == ':' || c == '.') {
 				return URI{}, ErrBadURI
 			}
 		}
@@ -223,7 +225,7 @@ func parseTelURI(u URI, rest []byte) (URI, error) {
 func (u URI) IsZero() bool { return len(u.Scheme) == 0 }
 
 // SchemeIs reports whether the URI's scheme is s, case-insensitively.
-func (u URI) SchemeIs(s string) bool { return equalFold(u.Scheme, s) }
+func (u URI) SchemeIs(s string) bool { return ascii.EqualFold(u.Scheme, s) }
 
 // Param looks up a URI parameter (edge, tnx, region, transport, user, lr, maddr, ...) by
 // name, case-insensitively. present is true when the parameter appears, even without a
@@ -238,7 +240,7 @@ func (u URI) Param(name string) (value []byte, present bool) {
 			item, p = p, nil
 		}
 		n, v, hasValue := bytes.Cut(item, []byte{'='})
-		if equalFold(n, name) {
+		if ascii.EqualFold(n, name) {
 			if !hasValue {
 				return nil, true
 			}
@@ -260,7 +262,7 @@ func (u URI) Header(name string) (value []byte, present bool) {
 			item, h = h, nil
 		}
 		n, v, _ := bytes.Cut(item, []byte{'='})
-		if equalFold(n, name) {
+		if ascii.EqualFold(n, name) {
 			return v, true
 		}
 	}
@@ -278,7 +280,7 @@ func (u URI) AppendTo(dst []byte) []byte {
 	if len(u.Opaque) > 0 {
 		return append(dst, u.Opaque...)
 	}
-	if equalFold(u.Scheme, "tel") {
+	if ascii.EqualFold(u.Scheme, "tel") {
 		dst = append(dst, u.User...)
 	} else {
 		if len(u.User) > 0 {

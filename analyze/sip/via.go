@@ -1,6 +1,10 @@
 package sip
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/ixaudit/ixaudit/analyze/internal/ascii"
+)
 
 // Via is one element of a Via header (RFC 3261 §20.42):
 //
@@ -33,7 +37,7 @@ func (v Via) Param(name string) (value []byte, present bool) {
 }
 
 // TransportIs reports whether the transport is t, case-insensitively.
-func (v Via) TransportIs(t string) bool { return equalFold(v.Transport, t) }
+func (v Via) TransportIs(t string) bool { return ascii.EqualFold(v.Transport, t) }
 
 // viaHostPortRun returns the sent-by at the start of b: everything up to ';' or white
 // space.
@@ -136,11 +140,11 @@ func ParseVia(b []byte) (Via, error) {
 			break
 		}
 		switch {
-		case !seenBranch && equalFold(name, "branch"):
+		case !seenBranch && ascii.EqualFold(name, "branch"):
 			v.Branch, seenBranch = value, true
-		case !seenReceived && equalFold(name, "received"):
+		case !seenReceived && ascii.EqualFold(name, "received"):
 			v.Received, seenReceived = value, true
-		case !v.HasRPort && equalFold(name, "rport"):
+		case !v.HasRPort && ascii.EqualFold(name, "rport"):
 			v.HasRPort = true
 			v.RPort, _ = parsePort(value)
 		}

@@ -140,7 +140,9 @@
 //
 // Every finding names its rule, severity, the packet (the 1-based frame number Wireshark
 // shows for that file), time, endpoints, transport, Call-ID when it belongs to a call, and the
-// evidence. "ixaudit help rules" lists the catalogue with the Twilio fact behind each rule.
+// evidence. In a pcapng file, as in Wireshark, blocks that hold no packet (a systemd journal
+// entry, a custom block) take a frame number too, so a packet number may exceed the
+// input's "packets", which counts packets only. "ixaudit help rules" lists the catalogue with the Twilio fact behind each rule.
 //
 // The Twilio facts (Interconnect gateways per edge, public signalling ranges, the media range
 // 168.86.128.0/18 and ports 10000-60000, host-name patterns, SRTP suites, rule severities) are

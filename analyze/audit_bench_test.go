@@ -3,6 +3,7 @@ package analyze_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,4 +176,68 @@ func mallocs() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.Mallocs
+}
+
+// frameSlice is a capture.FrameSource over packets decoded beforehand: what the analysis
+// goroutine sees when another goroutine reads and decodes (cmd/ixaudit's readAhead).
+type frameSlice struct {
+	pkts   []capture.Packet
+	frames []capture.Frame
+	gaps   []capture.Gap
+	i      int
+	p      capture.Packet
+	f      capture.Frame
+}
+
+func (s *frameSlice) ReadPacket() (capture.Packet, error) { panic("ReadFrame is used") }
+func (s *frameSlice) Name() string                        { return "bench.pcap" }
+func (s *frameSlice) LinkTypes() []capture.LinkType       { return []capture.LinkType{capture.LinkEthernet} }
+func (s *frameSlice) Close() error                        { return nil }
+
+func (s *frameSlice) ReadFrame() (*capture.Packet, *capture.Frame, capture.Gap, error) {
+	if s.i == len(s.pkts) {
+		return nil, nil, capture.GapNone, io.EOF
+	}
+	// Copies, as the Frame is the consumer's to change (reassembly writes into it).
+	s.p, s.f = s.pkts[s.i], s.frames[s.i]
+	s.i++
+	return &s.p, &s.f, s.gaps[s.i-1], nil
+}
+
+// BenchmarkAnalyzeFrames is BenchmarkAudit without reading and decoding: the analysis of
+// frames decoded beforehand, the work left to the analysis goroutine when cmd/ixaudit
+// reads and decodes in another.
+func BenchmarkAnalyzeFrames(b *testing.B) {
+	data := generatedCapture(b)
+	src, err := capture.NewReader("bench.pcap", bytes.NewReader(data))
+	if err != nil {
+		b.Fatal(err)
+	}
+	fs := &frameSlice{}
+	var dec capture.Decoder
+	for {
+		p, err := src.ReadPacket()
+		if err != nil {
+			break
+		}
+		p.Data = bytes.Clone(p.Data)
+		var f capture.Frame
+		fs.gaps = append(fs.gaps, dec.Decode(&p, &f))
+		fs.pkts, fs.frames = append(fs.pkts, p), append(fs.frames, f)
+	}
+	a := analyze.New(analyze.Config{})
+	b.ReportAllocs()
+	m0 := mallocs()
+	for b.Loop() {
+		fs.i = 0
+		res, err := a.Audit(context.Background(), fs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res.Findings) != 0 || res.CallsByPath[analyze.PathInterconnect] != 200 || res.Inputs[0].Packets != len(fs.pkts) {
+			b.Fatalf("audit of the decoded frames: %d findings, %d interconnect calls, %d packets", len(res.Findings),
+				res.CallsByPath[analyze.PathInterconnect], res.Inputs[0].Packets)
+		}
+	}
+	reportPackets(b, len(fs.pkts), mallocs()-m0)
 }

@@ -184,6 +184,7 @@ type frameSlice struct {
 	pkts   []capture.Packet
 	frames []capture.Frame
 	gaps   []capture.Gap
+	preps  []analyze.Prepared
 	i      int
 	p      capture.Packet
 	f      capture.Frame
@@ -204,40 +205,79 @@ func (s *frameSlice) ReadFrame() (*capture.Packet, *capture.Frame, capture.Gap, 
 	return &s.p, &s.f, s.gaps[s.i-1], nil
 }
 
-// BenchmarkAnalyzeFrames is BenchmarkAudit without reading and decoding: the analysis of
-// frames decoded beforehand, the work left to the analysis goroutine when cmd/ixaudit
-// reads and decodes in another.
-func BenchmarkAnalyzeFrames(b *testing.B) {
-	data := generatedCapture(b)
-	src, err := capture.NewReader("bench.pcap", bytes.NewReader(data))
+// preparedSlice is a frameSlice whose frames are prepared too (analyze.PreparedSource).
+type preparedSlice struct{ *frameSlice }
+
+func (s preparedSlice) ReadPrepared() (*capture.Packet, *capture.Frame, capture.Gap, *analyze.Prepared, error) {
+	p, f, g, err := s.ReadFrame()
+	if err != nil {
+		return nil, nil, g, nil, err
+	}
+	return p, f, g, &s.preps[s.i-1], nil
+}
+
+// decodedCapture decodes and prepares the in-memory benchmark capture.
+func decodedCapture(b *testing.B) *frameSlice {
+	src, err := capture.NewReader("bench.pcap", bytes.NewReader(generatedCapture(b)))
 	if err != nil {
 		b.Fatal(err)
 	}
 	fs := &frameSlice{}
-	var dec capture.Decoder
+	var (
+		dec capture.Decoder
+		pre analyze.Preparer
+	)
 	for {
 		p, err := src.ReadPacket()
 		if err != nil {
 			break
 		}
 		p.Data = bytes.Clone(p.Data)
-		var f capture.Frame
-		fs.gaps = append(fs.gaps, dec.Decode(&p, &f))
-		fs.pkts, fs.frames = append(fs.pkts, p), append(fs.frames, f)
+		var (
+			f  capture.Frame
+			pr analyze.Prepared
+		)
+		g := dec.Decode(&p, &f)
+		pre.Prepare(&f, g, &pr)
+		fs.pkts, fs.frames, fs.gaps, fs.preps = append(fs.pkts, p), append(fs.frames, f), append(fs.gaps, g), append(fs.preps, pr)
 	}
+	return fs
+}
+
+// BenchmarkAnalyzeFrames is BenchmarkAudit without reading and decoding: the analysis of
+// frames decoded beforehand.
+func BenchmarkAnalyzeFrames(b *testing.B) {
+	fs := decodedCapture(b)
+	benchmarkAnalyze(b, fs, len(fs.pkts))
+}
+
+// BenchmarkAnalyzePrepared is BenchmarkAnalyzeFrames on frames prepared beforehand too:
+// the work left to the analysis goroutine when cmd/ixaudit reads, decodes and prepares
+// in another (readAhead).
+func BenchmarkAnalyzePrepared(b *testing.B) {
+	fs := decodedCapture(b)
+	benchmarkAnalyze(b, preparedSlice{fs}, len(fs.pkts))
+}
+
+func benchmarkAnalyze(b *testing.B, src capture.FrameSource, packets int) {
 	a := analyze.New(analyze.Config{})
 	b.ReportAllocs()
 	m0 := mallocs()
 	for b.Loop() {
-		fs.i = 0
-		res, err := a.Audit(context.Background(), fs)
+		switch s := src.(type) {
+		case preparedSlice:
+			s.i = 0
+		case *frameSlice:
+			s.i = 0
+		}
+		res, err := a.Audit(context.Background(), src)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(res.Findings) != 0 || res.CallsByPath[analyze.PathInterconnect] != 200 || res.Inputs[0].Packets != len(fs.pkts) {
+		if len(res.Findings) != 0 || res.CallsByPath[analyze.PathInterconnect] != 200 || res.Inputs[0].Packets != packets {
 			b.Fatalf("audit of the decoded frames: %d findings, %d interconnect calls, %d packets", len(res.Findings),
 				res.CallsByPath[analyze.PathInterconnect], res.Inputs[0].Packets)
 		}
 	}
-	reportPackets(b, len(fs.pkts), mallocs()-m0)
+	reportPackets(b, packets, mallocs()-m0)
 }

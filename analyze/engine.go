@@ -149,8 +149,11 @@ func (s *Series) Close() *InputResult {
 
 // read judges the packets of src, the current input, to its end.
 func (in *inputAuditor) read(ctx context.Context, src capture.Source) error {
-	if fs, ok := src.(capture.FrameSource); ok {
-		return in.readFrames(ctx, fs)
+	switch s := src.(type) {
+	case PreparedSource:
+		return in.readPrepared(ctx, s)
+	case capture.FrameSource:
+		return in.readFrames(ctx, s)
 	}
 	var err error
 	// One Packet for the whole loop: the auditor points at it while it judges it, and
@@ -190,7 +193,28 @@ func (in *inputAuditor) readFrames(ctx context.Context, src capture.FrameSource)
 			}
 			break
 		}
-		in.decoded(p, f, g)
+		in.decoded(p, f, g, nil)
+	}
+	in.endInput(src)
+	return err
+}
+
+// readPrepared is read for a source that decodes and prepares its packets itself.
+func (in *inputAuditor) readPrepared(ctx context.Context, src PreparedSource) error {
+	var err error
+	for n := 0; ; n++ {
+		if n&0xfff == 0 && ctx.Err() != nil {
+			err = ctx.Err()
+			break
+		}
+		p, f, g, pr, rerr := src.ReadPrepared()
+		if rerr != nil {
+			if rerr != io.EOF {
+				in.damaged(rerr)
+			}
+			break
+		}
+		in.decoded(p, f, g, pr)
 	}
 	in.endInput(src)
 	return err
@@ -266,11 +290,13 @@ type inputAuditor struct {
 	name string
 	res  *InputResult
 
-	dec    capture.Decoder
-	frame  capture.Frame
-	defrag *capture.Defragmenter
-	tcp    *tcpstream.Assembler
-	tls    map[flowPair]bool // TCP flows on SIP ports seen to carry TLS
+	dec      capture.Decoder
+	frame    capture.Frame
+	preparer Preparer
+	prepared Prepared // what preparer gave for the packet being judged
+	defrag   *capture.Defragmenter
+	tcp      *tcpstream.Assembler
+	tls      map[flowPair]bool // TCP flows on SIP ports seen to carry TLS
 	// sipFlows are TCP flows on other ports found to carry SIP by their content.
 	sipFlows map[flowPair]bool
 
@@ -344,12 +370,13 @@ func newInputAuditor(a *Auditor, name string) *inputAuditor {
 // packet judges one packet.
 func (in *inputAuditor) packet(p *capture.Packet) {
 	f := &in.frame
-	in.decoded(p, f, in.dec.Decode(p, f))
+	in.decoded(p, f, in.dec.Decode(p, f), nil)
 }
 
-// decoded judges one packet, given its decoding: f and g are what Decoder.Decode gave.
-// f is changed when the packet is a fragment.
-func (in *inputAuditor) decoded(p *capture.Packet, f *capture.Frame, g capture.Gap) {
+// decoded judges one packet, given its decoding: f and g are what Decoder.Decode gave,
+// and pr, when not nil, what Preparer.Prepare gave. f is changed when the packet is a
+// fragment.
+func (in *inputAuditor) decoded(p *capture.Packet, f *capture.Frame, g capture.Gap, pr *Prepared) {
 	in.cur = p
 	in.input().Packets++
 	in.lastPacket = p.Number
@@ -371,21 +398,27 @@ func (in *inputAuditor) decoded(p *capture.Packet, f *capture.Frame, g capture.G
 				return
 			}
 		}
-		in.transport(f, true)
+		in.transport(f, true, nil)
 		return
 	}
-	in.transport(f, false)
+	in.transport(f, false, pr)
 }
 
 // transport dispatches a decoded datagram by protocol and counts its packet in one
 // bucket: a packet use or, when it could not be judged, an evidence gap. reassembled is
 // true when the packet is the last fragment of a datagram; the defragmenter's statistics
 // count it then ("fragment").
-func (in *inputAuditor) transport(f *capture.Frame, reassembled bool) {
+//
+// pr is what Preparer.Prepare gave for f, or nil.
+func (in *inputAuditor) transport(f *capture.Frame, reassembled bool, pr *Prepared) {
 	var use, gap string
 	switch f.Proto {
 	case capture.ProtoUDP:
-		use, gap = in.udp(f)
+		if pr == nil || !pr.ok {
+			pr = &in.prepared
+			in.preparer.prepare(f.Payload, pr)
+		}
+		use, gap = in.udp(f, pr)
 	case capture.ProtoTCP:
 		// A fragmented TCP segment is rare; it is still fed to the stream, but the
 		// segment accounting of the assembler would count it a second time.
@@ -418,10 +451,10 @@ func isSIPPort(port uint16) bool {
 
 // udp judges a UDP datagram and returns its packet use, or the evidence gap that kept it
 // from being judged.
-func (in *inputAuditor) udp(f *capture.Frame) (use, gap string) {
+func (in *inputAuditor) udp(f *capture.Frame, pr *Prepared) (use, gap string) {
 	b := f.Payload
 	switch {
-	case isHEP3(b): // on port 9060 or any other: HEP is told by its "HEP3" magic
+	case pr.hep: // on port 9060 or any other: HEP is told by its "HEP3" magic
 		if in.hepPacket(b) {
 			return useHEP, ""
 		}
@@ -431,24 +464,24 @@ func (in *inputAuditor) udp(f *capture.Frame) (use, gap string) {
 			return useDNS, ""
 		}
 		return useOther, ""
-	case isSIPPort(f.SrcPort) || isSIPPort(f.DstPort) || sip.LooksLikeSIP(b):
-		if isKeepAlive(b) {
+	case isSIPPort(f.SrcPort) || isSIPPort(f.DstPort) || pr.sipLike:
+		if pr.keepAlive {
 			return useSIP, ""
 		}
-		if media.IsSTUN(b) {
+		if pr.stun {
 			return useSTUN, ""
 		}
 		if !in.sipDatagram(f, b, "udp") {
 			return "", capture.GapSnapLen.String()
 		}
 		return useSIP, ""
-	case isKeepAlive(b) && in.twilioSignalling(f):
+	case pr.keepAlive && in.twilioSignalling(f):
 		// A keep-alive to or from a Twilio signalling address on another port is SIP.
 		// Anything else there is judged as media would be (STUN included), so the rule
 		// set is not consulted for every RTP packet.
 		return useSIP, ""
 	}
-	return in.mediaPacket(f), ""
+	return in.mediaPacket(f, pr), ""
 }
 
 // twilioSignalling reports whether either end of f is a Twilio signalling address (SIP

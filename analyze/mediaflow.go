@@ -137,9 +137,8 @@ func (in *inputAuditor) judgeCrypto(c *CallState, at findingAt, md *sdpMedia) {
 }
 
 // mediaPacket judges a UDP datagram that is not SIP or DNS and returns its use.
-func (in *inputAuditor) mediaPacket(f *capture.Frame) string {
-	b := f.Payload
-	kind := media.Classify(b)
+func (in *inputAuditor) mediaPacket(f *capture.Frame, pr *Prepared) string {
+	kind := pr.kind
 	switch kind {
 	case media.KindSTUN:
 		return useSTUN
@@ -165,14 +164,11 @@ func (in *inputAuditor) mediaPacket(f *capture.Frame) string {
 		in.judgeMediaFlow(fi, src, dst)
 	}
 	if kind == media.KindRTCP {
-		in.tracker.AddRTCP(src, dst, b, in.cur.Time, in.cur.Number, nil)
+		in.tracker.AddRTCP(src, dst, f.Payload, in.cur.Time, in.cur.Number, nil)
 		return useRTCP
 	}
 	in.curFlow = fi
-	s := in.tracker.AddRTPHint(fi.stream, src, dst, b, in.cur.Time, in.cur.Number)
-	if s == nil {
-		return useOther
-	}
+	s := in.tracker.AddRTPInfo(fi.stream, src, dst, &pr.rtp, in.cur.Time, in.cur.Number)
 	if c := fi.call; c != nil {
 		c.lastActive = in.cur.Time
 		if s != fi.stream {

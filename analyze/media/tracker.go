@@ -2,7 +2,6 @@ package media
 
 import (
 	"cmp"
-	"encoding/binary"
 	"net/netip"
 	"slices"
 	"time"
@@ -92,35 +91,18 @@ func (t *Tracker) AddRTP(src, dst netip.AddrPort, payload []byte, arrival time.T
 // and SSRC, the stream is found without a lookup. Any other hint, nil included, is
 // ignored: the result is always AddRTP's.
 func (t *Tracker) AddRTPHint(hint *Stream, src, dst netip.AddrPort, payload []byte, arrival time.Time, packet int) *Stream {
-	if !IsRTP(payload) {
+	var info RTPInfo
+	if !ParseRTP(&t.hdr, payload, &info) {
 		return nil
 	}
-	h := &t.hdr
-	n := -1
-	if payload[0]&0x1f != 0 {
-		// CSRCs or an extension: pion/rtp decodes them. It rejects malformed RFC 8285
-		// extension elements that IsRTP does not look into; the fixed header is sound
-		// then, and read below.
-		if m, err := h.Unmarshal(payload); err == nil {
-			n = m
-		}
-	}
-	if n < 0 {
-		// The fixed header, the whole header of nearly every packet, read directly as
-		// pion/rtp reads it.
-		n = rtpHeaderLen(payload)
-		h.Marker = payload[1]&0x80 != 0
-		h.PayloadType = payload[1] & 0x7f
-		h.SequenceNumber = binary.BigEndian.Uint16(payload[2:])
-		h.Timestamp = binary.BigEndian.Uint32(payload[4:])
-		h.SSRC = binary.BigEndian.Uint32(payload[8:])
-	}
-	payloadLen := len(payload) - n
-	if payload[0]&0x20 != 0 {
-		payloadLen -= int(payload[len(payload)-1])
-	}
-	s := t.stream(StreamKey{Src: src, Dst: dst, SSRC: h.SSRC}, arrival, hint)
-	s.Add(h, payloadLen, arrival, packet)
+	return t.AddRTPInfo(hint, src, dst, &info, arrival, packet)
+}
+
+// AddRTPInfo is AddRTPHint for a packet that ParseRTP has read already (possibly in
+// another goroutine: ParseRTP depends on the packet alone).
+func (t *Tracker) AddRTPInfo(hint *Stream, src, dst netip.AddrPort, info *RTPInfo, arrival time.Time, packet int) *Stream {
+	s := t.stream(StreamKey{Src: src, Dst: dst, SSRC: info.SSRC}, arrival, hint)
+	s.st.add(info.Seq, info.Timestamp, info.PayloadType, info.Marker, info.PayloadLen, arrival, packet)
 	return s
 }
 

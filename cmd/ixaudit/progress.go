@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ixaudit/ixaudit/analyze"
 	"github.com/ixaudit/ixaudit/capture"
 )
 
@@ -50,8 +51,11 @@ func (p *progress) wrap(src capture.Source) capture.Source {
 	p.sources = append(p.sources, src)
 	p.mu.Unlock()
 	c := &countingSource{Source: src, n: &p.packets}
-	if fs, ok := src.(capture.FrameSource); ok {
-		return &countingFrameSource{countingSource: c, fs: fs}
+	switch s := src.(type) {
+	case analyze.PreparedSource:
+		return &countingPreparedSource{countingFrameSource: &countingFrameSource{countingSource: c, fs: s}, ps: s}
+	case capture.FrameSource:
+		return &countingFrameSource{countingSource: c, fs: s}
 	}
 	return c
 }
@@ -111,6 +115,21 @@ func (c *countingFrameSource) ReadFrame() (*capture.Packet, *capture.Frame, capt
 		c.n.Add(1)
 	}
 	return p, f, g, err
+}
+
+// countingPreparedSource is a countingSource that keeps its inner Source's decoding and
+// preparation.
+type countingPreparedSource struct {
+	*countingFrameSource
+	ps analyze.PreparedSource
+}
+
+func (c *countingPreparedSource) ReadPrepared() (*capture.Packet, *capture.Frame, capture.Gap, *analyze.Prepared, error) {
+	p, f, g, pr, err := c.ps.ReadPrepared()
+	if err == nil {
+		c.n.Add(1)
+	}
+	return p, f, g, pr, err
 }
 
 // thousands formats n with comma separators.

@@ -3,13 +3,15 @@ package main
 import (
 	"sync"
 
+	"github.com/ixaudit/ixaudit/analyze"
 	"github.com/ixaudit/ixaudit/capture"
 )
 
 // readAhead is a capture.Source that reads its packets from another Source in a goroutine
-// of its own, one batch ahead of its caller, and decodes them there (capture.FrameSource),
-// so that reading and decoding the capture (system calls, record parsing, time stamps,
-// link to transport headers) run on one core while the analysis runs on another.
+// of its own, one batch ahead of its caller, and decodes and prepares them there
+// (capture.FrameSource, analyze.PreparedSource), so that reading and decoding the capture
+// (system calls, record parsing, time stamps, link to transport headers, RTP headers) run
+// on one core while the analysis runs on another.
 //
 // The packets are copied into a small ring of reused batches: memory is bounded by the
 // ring, whatever the length of the capture, and no packet is allocated. The caller sees
@@ -35,6 +37,7 @@ type aheadBatch struct {
 	pkts   []capture.Packet
 	frames []capture.Frame // pkts[i] decoded
 	gaps   []capture.Gap   // what decoding pkts[i] gave
+	preps  []analyze.Prepared
 	data   []byte
 	// The inner Source's link types and drop count once the batch was read, for
 	// LinkTypes and Drops: the inner Source may only be asked from the reading goroutine.
@@ -73,6 +76,7 @@ func newReadAhead(src capture.Source) *readAhead {
 			pkts:   make([]capture.Packet, 0, readAheadBatchPkts),
 			frames: make([]capture.Frame, readAheadBatchPkts),
 			gaps:   make([]capture.Gap, readAheadBatchPkts),
+			preps:  make([]analyze.Prepared, readAheadBatchPkts),
 			data:   make([]byte, 0, readAheadBatchBytes),
 		}
 	}
@@ -88,6 +92,7 @@ func (r *readAhead) read() {
 	var (
 		b   *aheadBatch
 		dec capture.Decoder
+		pre analyze.Preparer
 	)
 	next := func() bool { // takes a free batch into b
 		select {
@@ -98,9 +103,10 @@ func (r *readAhead) read() {
 			return false
 		}
 	}
-	send := func() bool { // decodes b and passes it on
+	send := func() bool { // decodes and prepares b and passes it on
 		for i := range b.pkts {
 			b.gaps[i] = dec.Decode(&b.pkts[i], &b.frames[i])
+			pre.Prepare(&b.frames[i], b.gaps[i], &b.preps[i])
 		}
 		b.linkTypes = append(b.linkTypes[:0], r.src.LinkTypes()...)
 		if d, ok := r.src.(capture.DropCounter); ok {
@@ -159,6 +165,16 @@ func (r *readAhead) ReadFrame() (*capture.Packet, *capture.Frame, capture.Gap, e
 	i := r.i
 	r.i++
 	return &r.cur.pkts[i], &r.cur.frames[i], r.cur.gaps[i], nil
+}
+
+// ReadPrepared is ReadFrame with the frame's analyze.Prepared (analyze.PreparedSource).
+func (r *readAhead) ReadPrepared() (*capture.Packet, *capture.Frame, capture.Gap, *analyze.Prepared, error) {
+	if err := r.advance(); err != nil {
+		return nil, nil, capture.GapNone, nil, err
+	}
+	i := r.i
+	r.i++
+	return &r.cur.pkts[i], &r.cur.frames[i], r.cur.gaps[i], &r.cur.preps[i], nil
 }
 
 // advance makes r.cur.pkts[r.i] the next packet, taking the next batch when the current

@@ -148,9 +148,9 @@ func TestReadAheadCaptures(t *testing.T) {
 	}
 }
 
-// TestReadAheadFrames checks the decoding readAhead does in its goroutine: on every test
-// capture, ReadFrame gives the packet, the Frame and the Gap that decoding the packet
-// read directly gives, and the whole audit (every field of the JSON report) is the same
+// TestReadAheadFrames checks the decoding and preparing readAhead does in its goroutine:
+// on every test capture, ReadPrepared gives the packet, the Frame, the Gap and the
+// analyze.Prepared that decoding and preparing the packet read directly gives, and the whole audit (every field of the JSON report) is the same
 // through readAhead as without it.
 func TestReadAheadFrames(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "captures", "*.pcap*"))
@@ -170,8 +170,11 @@ func TestReadAheadFrames(t *testing.T) {
 		}
 		return buf.Bytes()
 	}
-	var dec capture.Decoder
-	var frames int
+	var (
+		dec    capture.Decoder
+		pre    analyze.Preparer
+		frames int
+	)
 	for _, name := range files {
 		direct, err := capture.Open(name)
 		if err != nil {
@@ -182,10 +185,13 @@ func TestReadAheadFrames(t *testing.T) {
 			t.Fatal(err)
 		}
 		via := newReadAhead(viaSrc)
-		var want capture.Frame
+		var (
+			want   capture.Frame
+			wantPr analyze.Prepared
+		)
 		for n := 1; ; n++ {
 			p, perr := direct.ReadPacket()
-			q, f, g, qerr := via.ReadFrame()
+			q, f, g, pr, qerr := via.ReadPrepared()
 			if (perr == nil) != (qerr == nil) {
 				t.Fatalf("%s: packet %d: error %v through readAhead, %v directly", name, n, qerr, perr)
 			}
@@ -193,8 +199,12 @@ func TestReadAheadFrames(t *testing.T) {
 				break
 			}
 			wg := dec.Decode(&p, &want)
+			pre.Prepare(&want, wg, &wantPr)
 			if q.Number != p.Number || !bytes.Equal(q.Data, p.Data) || g != wg || !reflect.DeepEqual(*f, want) {
 				t.Fatalf("%s: packet %d: frame %+v, gap %v through readAhead; want %+v, %v", name, n, *f, g, want, wg)
+			}
+			if !reflect.DeepEqual(*pr, wantPr) {
+				t.Fatalf("%s: packet %d: prepared %+v through readAhead, want %+v", name, n, *pr, wantPr)
 			}
 			frames++
 		}

@@ -1,0 +1,65 @@
+package analyze
+
+import (
+	"github.com/pion/rtp"
+
+	"github.com/ixaudit/ixaudit/analyze/media"
+	"github.com/ixaudit/ixaudit/analyze/sip"
+	"github.com/ixaudit/ixaudit/capture"
+)
+
+// Prepared is what the analysis reads of a UDP datagram's payload before it consults any
+// state: what the payload looks like (HEP, SIP, a keep-alive, STUN, RTP, RTCP) and an RTP
+// packet's header. It depends on the packet alone, so the goroutine that reads and
+// decodes a capture can compute it (Preparer, PreparedSource) while the analysis
+// goroutine judges earlier packets; the analysis then judges an RTP packet without
+// touching its payload. The result of an audit is the same either way.
+type Prepared struct {
+	ok        bool // computed, for a whole UDP datagram
+	hep       bool // starts with HEP3's magic
+	sipLike   bool // sip.LooksLikeSIP
+	keepAlive bool // a SIP keep-alive (isKeepAlive)
+	stun      bool // media.IsSTUN
+	kind      media.Kind
+	rtp       media.RTPInfo // when kind is media.KindRTP
+}
+
+// Preparer computes Prepared. Its zero value is ready; it is used by one goroutine.
+type Preparer struct {
+	hdr rtp.Header // scratch for RTP headers with CSRCs or an extension
+}
+
+// Prepare computes out for f, a frame as capture.Decoder.Decode gave it with the gap g.
+// Only a whole UDP datagram is prepared: for anything else (a gap, a fragment, another
+// protocol) out is marked unprepared, and the analysis reads the packet itself.
+func (pr *Preparer) Prepare(f *capture.Frame, g capture.Gap, out *Prepared) {
+	if g != capture.GapNone || f.Fragment.Is || f.Proto != capture.ProtoUDP {
+		*out = Prepared{}
+		return
+	}
+	pr.prepare(f.Payload, out)
+}
+
+// prepare computes out for a UDP payload.
+func (pr *Preparer) prepare(b []byte, out *Prepared) {
+	*out = Prepared{
+		ok:        true,
+		hep:       isHEP3(b),
+		sipLike:   sip.LooksLikeSIP(b),
+		keepAlive: isKeepAlive(b),
+		stun:      media.IsSTUN(b),
+		kind:      media.Classify(b),
+	}
+	if out.kind == media.KindRTP && !media.ParseRTP(&pr.hdr, b, &out.rtp) {
+		out.kind = media.KindUnknown // cannot happen: Classify says RTP only of what IsRTP accepts
+	}
+}
+
+// PreparedSource is a capture.FrameSource that also prepares the frames it decodes
+// (Preparer), as cmd/ixaudit's read-ahead goroutine does.
+type PreparedSource interface {
+	capture.FrameSource
+	// ReadPrepared is ReadFrame with the frame's Prepared, which is valid until the
+	// next call.
+	ReadPrepared() (*capture.Packet, *capture.Frame, capture.Gap, *Prepared, error)
+}

@@ -1,0 +1,113 @@
+package analyze_test
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ixaudit/ixaudit/analyze"
+	"github.com/ixaudit/ixaudit/capture"
+)
+
+// preparedSource decodes and prepares the packets of a Source as cmd/ixaudit's read-ahead
+// goroutine does (analyze.PreparedSource), in the caller's goroutine.
+type preparedSource struct {
+	capture.Source
+	dec capture.Decoder
+	pre analyze.Preparer
+	p   capture.Packet
+	f   capture.Frame
+	pr  analyze.Prepared
+}
+
+func (s *preparedSource) ReadFrame() (*capture.Packet, *capture.Frame, capture.Gap, error) {
+	p, f, g, _, err := s.ReadPrepared()
+	return p, f, g, err
+}
+
+func (s *preparedSource) ReadPrepared() (*capture.Packet, *capture.Frame, capture.Gap, *analyze.Prepared, error) {
+	var err error
+	s.p, err = s.Source.ReadPacket()
+	if err != nil {
+		return nil, nil, capture.GapNone, nil, err
+	}
+	g := s.dec.Decode(&s.p, &s.f)
+	s.pre.Prepare(&s.f, g, &s.pr)
+	return &s.p, &s.f, g, &s.pr, nil
+}
+
+// frameSource is preparedSource without the preparation (capture.FrameSource only).
+type frameSource struct{ ps *preparedSource }
+
+func (s frameSource) ReadPacket() (capture.Packet, error) { return s.ps.ReadPacket() }
+func (s frameSource) Name() string                        { return s.ps.Name() }
+func (s frameSource) LinkTypes() []capture.LinkType       { return s.ps.LinkTypes() }
+func (s frameSource) Close() error                        { return s.ps.Close() }
+func (s frameSource) ReadFrame() (*capture.Packet, *capture.Frame, capture.Gap, error) {
+	return s.ps.ReadFrame()
+}
+
+// TestPreparedAuditIsTheSame audits every test capture and every capture of the shared
+// corpus three ways: reading packets, reading decoded frames (capture.FrameSource), and
+// reading decoded and prepared frames (analyze.PreparedSource). The JSON reports must be
+// the same bytes: decoding and preparing in the reading goroutine changes nothing.
+func TestPreparedAuditIsTheSame(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "captures", "*.pcap*"))
+	shared := sharedCapturesOrEmpty(t)
+	if shared != "" {
+		filepath.WalkDir(shared, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && (strings.Contains(d.Name(), ".pcap") || strings.HasSuffix(d.Name(), ".cap")) {
+				files = append(files, path)
+			}
+			return nil
+		})
+	}
+	if len(files) < 40 {
+		t.Fatalf("only %d captures found", len(files))
+	}
+	audit := func(name string, wrap func(capture.Source) capture.Source) []byte {
+		src, err := capture.Open(name)
+		if err != nil {
+			return nil
+		}
+		defer src.Close()
+		a := analyze.New(analyze.Config{})
+		res, err := a.Audit(context.Background(), wrap(src))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		r := a.Report(analyze.Tool{Name: "ixaudit", Version: "test"}, []*analyze.InputResult{res})
+		analyze.Decide(r, analyze.SeverityError)
+		return renderJSON(t, r)
+	}
+	audited := 0
+	for _, name := range files {
+		plain := audit(name, func(s capture.Source) capture.Source { return s })
+		if plain == nil {
+			continue // a capture that is meant not to open
+		}
+		audited++
+		frames := audit(name, func(s capture.Source) capture.Source { return frameSource{&preparedSource{Source: s}} })
+		prepared := audit(name, func(s capture.Source) capture.Source { return &preparedSource{Source: s} })
+		if !bytes.Equal(frames, plain) {
+			t.Errorf("%s: the audit of decoded frames differs from the audit of packets", name)
+		}
+		if !bytes.Equal(prepared, plain) {
+			t.Errorf("%s: the audit of prepared frames differs from the audit of packets", name)
+		}
+	}
+	t.Logf("%d captures audited three ways", audited)
+}
+
+// sharedCapturesOrEmpty is the shared corpus, or "" (with a log line) when it is absent,
+// for tests that use it in addition to the project's own captures.
+func sharedCapturesOrEmpty(t *testing.T) (dir string) {
+	t.Run("shared corpus", func(t *testing.T) { dir = sharedCaptures(t) })
+	if dir == "" {
+		t.Log("shared capture corpus absent: only the project's captures are used")
+	}
+	return dir
+}

@@ -30,14 +30,14 @@ func (j *JSON) Render(w io.Writer, r *analyze.Report) error {
 	// its elements.
 	env := n
 	env.Calls, env.Streams, env.Findings = []analyze.Call{}, []analyze.Stream{}, []analyze.Finding{}
-	var head bytes.Buffer
-	if err := newJSONEncoder(&head, "").Encode(&env); err != nil {
+	var compact bytes.Buffer
+	enc := newJSONEncoder(&compact)
+	if err := enc.Encode(&env); err != nil {
 		return fmt.Errorf("report: encoding JSON: %w", err)
 	}
-	doc := head.Bytes()
+	doc := appendIndent(nil, bytes.TrimSuffix(compact.Bytes(), []byte("\n")), "", "  ")
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var elem bytes.Buffer
-	enc := newJSONEncoder(&elem, "    ") // an element of a top-level list is 2 levels deep
+	var elem []byte
 	lists := []struct {
 		key string
 		n   int
@@ -66,24 +66,26 @@ func (j *JSON) Render(w io.Writer, r *analyze.Report) error {
 			if i > 0 {
 				bw.WriteString(",\n")
 			}
-			elem.Reset()
+			compact.Reset()
 			if err := enc.Encode(l.at(i)); err != nil {
 				return fmt.Errorf("report: encoding JSON: %s %d: %w", l.key, i, err)
 			}
+			// An element of a top-level list is 2 levels deep.
+			elem = appendIndent(elem[:0], bytes.TrimSuffix(compact.Bytes(), []byte("\n")), "    ", "  ")
 			bw.WriteString("    ")
-			bw.Write(bytes.TrimSuffix(elem.Bytes(), []byte("\n")))
+			bw.Write(elem)
 		}
 		bw.WriteString("\n  ]")
 	}
 	bw.Write(doc)
+	bw.WriteString("\n")
 	return bw.Flush()
 }
 
-// newJSONEncoder returns the encoder of the canonical report (2-space indentation, no
-// HTML escaping) for a value written at the indentation prefix.
-func newJSONEncoder(w io.Writer, prefix string) *json.Encoder {
+// newJSONEncoder returns the encoder of the canonical report, compact and without HTML
+// escaping; Render indents what it writes with 2 spaces (appendIndent).
+func newJSONEncoder(w io.Writer) *json.Encoder {
 	enc := json.NewEncoder(w)
-	enc.SetIndent(prefix, "  ")
 	enc.SetEscapeHTML(false) // SIP URIs hold < > & often; the output is not HTML
 	return enc
 }

@@ -169,7 +169,7 @@ if [ "${BENCH_GO:-1}" = 1 ]; then
 	go test -run '^$' -benchmem -benchtime 200ms -bench 'BenchmarkParseInvite$|BenchmarkParseOrigination$' ./analyze/sip | grep '^Benchmark'
 	go test -run '^$' -benchmem -benchtime 200ms -bench 'BenchmarkRTPPacket$|BenchmarkTrackerAddRTP$' ./analyze/media | grep '^Benchmark'
 	go test -run '^$' -benchmem -benchtime 200ms -bench 'BenchmarkPeer$' ./analyze/ruleset | grep '^Benchmark'
-	go test -run '^$' -benchmem -benchtime 5x -bench 'BenchmarkAudit$' ./analyze | grep '^Benchmark'
+	go test -run '^$' -benchmem -benchtime 5x -bench 'BenchmarkAudit$|BenchmarkAnalyzePrepared$' ./analyze | grep '^Benchmark'
 fi
 
 if [ "$fails" -gt 0 ] && [ "${BENCH_STRICT:-0}" = 1 ]; then

@@ -30,9 +30,9 @@ type Config struct {
 	// AllLadders keeps the SIP messages of every call for ladder diagrams; by default only
 	// calls with findings keep them.
 	AllLadders bool
-	// MaxActiveCalls and MaxListedCalls override DefaultMaxActiveCalls and
-	// DefaultMaxListedCalls.
-	MaxActiveCalls, MaxListedCalls int
+	// MaxActiveCalls, MaxListedCalls and MaxListedStreams override
+	// DefaultMaxActiveCalls, DefaultMaxListedCalls and DefaultMaxListedStreams.
+	MaxActiveCalls, MaxListedCalls, MaxListedStreams int
 }
 
 // Auditor audits captures with one configuration. Its Audit method may run concurrently

@@ -326,7 +326,7 @@ func (in *inputAuditor) judgeMediaFlow(fi *flowInfo, src, dst netip.AddrPort) {
 // per-call media rules that need the whole capture (media-one-way).
 func (in *inputAuditor) finishMedia() {
 	held := in.tracker.Streams()
-	in.evicted = slices.Grow(in.evicted, min(len(held), maxListedStreams-len(in.evicted)))
+	in.evicted = slices.Grow(in.evicted, max(0, min(len(held), in.a.cfg.maxListedStreams()-len(in.evicted))))
 	for _, st := range held {
 		in.keepStream(st)
 	}
@@ -425,7 +425,7 @@ func (in *inputAuditor) streamRecord(st *media.Stream) streamRecord {
 // list has room.
 func (in *inputAuditor) keepStream(st *media.Stream) {
 	in.res.StreamsSeen++
-	if len(in.evicted) >= maxListedStreams {
+	if len(in.evicted) >= in.a.cfg.maxListedStreams() {
 		in.res.StreamsNotListed++
 		delete(in.streamCall, st)
 		delete(in.streamInput, st)
@@ -435,8 +435,16 @@ func (in *inputAuditor) keepStream(st *media.Stream) {
 	in.evicted = append(in.evicted, streamOf(&sr))
 }
 
-// maxListedStreams bounds the streams one input lists; the rest are counted.
-const maxListedStreams = 100000
+// DefaultMaxListedStreams bounds the streams one input lists; the rest are counted
+// (Summary.StreamsNotListed).
+const DefaultMaxListedStreams = 100000
+
+func (c Config) maxListedStreams() int {
+	if c.MaxListedStreams > 0 {
+		return c.MaxListedStreams
+	}
+	return DefaultMaxListedStreams
+}
 
 // announce records a media endpoint that the call's SDP announced. Each endpoint is listed
 // once, however many SDPs (session refreshes, holds) announce it again. Past

@@ -3,6 +3,8 @@ package analyze_test
 import (
 	"bytes"
 	"net/netip"
+	"path/filepath"
+	"reflect"
 	"strconv"
 	"testing"
 
@@ -105,5 +107,42 @@ func TestManyRefreshesThenMediaMoves(t *testing.T) {
 	}
 	if got := r.Summary.PacketUse["rtp"]; got != 2*seq {
 		t.Errorf("%d RTP packets judged, want %d", got, 2*seq)
+	}
+}
+
+// TestListingLimits audits a capture of 20 calls and 32 streams with low listing limits,
+// as ixaudit live does over a long run: the report lists at most the limits (calls with
+// findings up to twice the calls' limit), counts the rest as not listed, and every
+// summary count is the same as with the default limits.
+func TestListingLimits(t *testing.T) {
+	path := filepath.Join("..", "testdata", "captures", "demo.pcapng")
+	full := auditFile(t, path, analyze.Config{})
+	low := auditFile(t, path, analyze.Config{MaxListedCalls: 3, MaxListedStreams: 5})
+	if full.Summary.Calls != 20 || full.Summary.RTPStreams != 32 || len(full.Calls) != 20 || len(full.Streams) != 32 {
+		t.Fatalf("default limits: %d calls (%d listed), %d streams (%d listed); want 20 and 32, all listed",
+			full.Summary.Calls, len(full.Calls), full.Summary.RTPStreams, len(full.Streams))
+	}
+	clean, withFindings := 0, 0
+	for _, c := range low.Calls {
+		if c.Findings == 0 {
+			clean++
+		} else {
+			withFindings++
+		}
+	}
+	if clean > 3 || len(low.Calls) > 6 || withFindings == 0 {
+		t.Errorf("limit 3: %d calls listed, %d without findings, %d with; want at most 3 without, 6 in all, and some with findings",
+			len(low.Calls), clean, withFindings)
+	}
+	if len(low.Calls)+low.Summary.CallsNotListed != 20 {
+		t.Errorf("%d calls listed + %d not listed, want 20", len(low.Calls), low.Summary.CallsNotListed)
+	}
+	if len(low.Streams) != 5 || len(low.Streams)+low.Summary.StreamsNotListed != 32 {
+		t.Errorf("%d streams listed + %d not listed, want 5 + 27", len(low.Streams), low.Summary.StreamsNotListed)
+	}
+	if low.Summary.Calls != full.Summary.Calls || low.Summary.RTPStreams != full.Summary.RTPStreams ||
+		len(low.Findings) != len(full.Findings) || low.Summary.Failed != full.Summary.Failed ||
+		!reflect.DeepEqual(low.Summary.CallsByPath, full.Summary.CallsByPath) {
+		t.Errorf("the listing limits changed the counts: %+v, want %+v", low.Summary, full.Summary)
 	}
 }

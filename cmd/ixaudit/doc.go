@@ -112,6 +112,11 @@
 //	--ring-size SIZE       kernel ring per interface (default 32MB); when the analysis falls
 //	                       behind by more, the kernel drops packets and counts them
 //	--promisc              promiscuous mode, for a mirror (SPAN) port
+//	--list-calls N         list the first N calls without findings (default 1000) and 2N
+//	                       RTP streams in the reports; later ones are only counted
+//	                       (summary.calls_not_listed, streams_not_listed), so that memory does
+//	                       not grow with the length of the run. Calls with findings are listed
+//	                       up to 2N calls in all; every call is in every count
 //
 // The default filter keeps what the rules can judge: TCP and UDP on the SIP ports 5060,
 // 5061, 5062 and 5080; any traffic with a Twilio signalling address of the rule set
@@ -125,7 +130,8 @@
 // Packets the kernel dropped (the ring was full) are never seen: they are read from the
 // socket's statistics and reported as the evidence gap "kernel-drops", and the verdict line
 // says so: a report never claims "no leak" for traffic it did not see. Memory stays
-// bounded over days: the analysis expires calls and streams in packet time, the readers
+// bounded over days: the analysis expires calls and streams in packet time, the reports
+// list a bounded number of calls and streams (--list-calls), the readers
 // hold at most 8 MiB of packets per interface, the dedup table is a fixed 1 MiB, and the
 // -w files are rotated (delete old ones with a timer or logrotate).
 //

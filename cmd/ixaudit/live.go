@@ -36,6 +36,11 @@ const (
 	liveDefaultInterval    = 5 * time.Minute
 	liveDefaultRotateSize  = 100 << 20
 	liveDefaultDedupWindow = 5 * time.Millisecond
+	// liveDefaultListCalls is how many calls without findings a live report lists (and
+	// twice as many streams): a run of weeks sees millions of calls, and listing each one
+	// would make memory grow with the run rather than with the calls in progress. Calls
+	// with findings are listed up to twice as many; every call is in the counts.
+	liveDefaultListCalls = 1000
 	// liveMetricsEvery is how often, in wall-clock time, the analysis is snapshotted for the
 	// metrics of calls, verdict and RTP streams.
 	liveMetricsEvery = 15 * time.Second
@@ -74,6 +79,7 @@ type liveConfig struct {
 	ringSize    int
 	promisc     bool
 	jsonl       bool // --format jsonl: findings and reports as JSON lines on stdout
+	listCalls   int  // --list-calls: calls without findings listed in the reports
 }
 
 // live is the live command: capture on interfaces and audit until stopped (see the
@@ -96,6 +102,7 @@ func (e *env) live(ctx context.Context, args []string) (int, error) {
 	snapLen := fs.IntP("snaplen", "s", capture.DefaultLiveSnapLen, "keep `N` bytes of each packet")
 	ringSize := fs.String("ring-size", "32MB", "kernel ring of `SIZE` bytes per interface")
 	promisc := fs.Bool("promisc", false, "put the interfaces in promiscuous mode (a mirror port)")
+	listCalls := fs.Int("list-calls", liveDefaultListCalls, "list `N` calls without findings (and 2N streams) in the reports; the rest are counted")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			fmt.Fprint(e.stdout, manual("live"))
@@ -107,7 +114,11 @@ func (e *env) live(ctx context.Context, args []string) (int, error) {
 		return exitUsage, fmt.Errorf("%w: live: unexpected argument %q (capture files go to ixaudit audit)", errUsage, fs.Arg(0))
 	}
 	lc := &liveConfig{ifaces: *ifaces, interval: *interval, duration: *duration, count: *count,
-		write: *write, rotateEvery: *rotateEvery, dedupWindow: *dedup, snapLen: *snapLen, promisc: *promisc}
+		write: *write, rotateEvery: *rotateEvery, dedupWindow: *dedup, snapLen: *snapLen, promisc: *promisc,
+		listCalls: *listCalls}
+	if lc.listCalls < 1 {
+		return exitUsage, fmt.Errorf("%w: live: --list-calls %d: want at least 1", errUsage, lc.listCalls)
+	}
 	if err := e.validateLive(lc, &c, fs.Changed("filter"), *filter, *rotateSize, *ringSize, *metrics); err != nil {
 		return exitUsage, err
 	}
@@ -331,7 +342,8 @@ func liveError(err error) string {
 func (lr *liveRun) start() error {
 	lc := lr.lc
 	cfg := analyze.Config{Rules: lc.rules, SBCNets: lc.sbcNets, RequireSecure: lc.requireSecure,
-		AllLadders: lc.allCalls, OnFinding: lr.onFinding}
+		AllLadders: lc.allCalls, OnFinding: lr.onFinding,
+		MaxListedCalls: lc.listCalls, MaxListedStreams: 2 * lc.listCalls}
 	for _, o := range lc.outputs {
 		if o.path == "" {
 			continue

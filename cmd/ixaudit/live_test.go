@@ -51,6 +51,7 @@ func TestLiveUsageErrors(t *testing.T) {
 		{"long dedup window", []string{"live", "-i", "lo", "--dedup-window", "2s"}, "--dedup-window 2s"},
 		{"bad rotate size", []string{"live", "-i", "lo", "--rotate-size", "lots"}, `--rotate-size: "lots"`},
 		{"small rotate size", []string{"live", "-i", "lo", "--rotate-size", "10KB"}, "want at least 1MB"},
+		{"no calls listed", []string{"live", "-i", "lo", "--list-calls", "0"}, "--list-calls 0: want at least 1"},
 		{"bad ring size", []string{"live", "-i", "lo", "--ring-size", "-1"}, "--ring-size"},
 		{"bad metrics address", []string{"live", "-i", "lo", "--metrics", "localhost"}, "--metrics"},
 		{"negative count", []string{"live", "-i", "lo", "-c", "-3"}, "--count -3"},
@@ -1296,11 +1297,14 @@ func cpuSeconds(pid int) float64 {
 	return float64(ut+st) / 100 // USER_HZ is 100 on Linux
 }
 
-// BenchmarkLiveSoak replays the 200-call capture in a loop at 10,000 packets/s (about 100
-// calls in progress) into `ixaudit live` with a report every 30 s and the metrics
-// endpoint on, for IXAUDIT_SOAK (a duration; default 3m; an hour for the real soak), and
-// logs the process's resident memory every 10 s. It reports the first and the highest
-// RSS after the first minute, and the kernel drops. Not run by `go test`:
+// BenchmarkLiveSoak replays a capture of 1,000 calls of 10 s (100 in progress at once,
+// 100 s of traffic) in a loop at 10,000 packets/s, about real time, into `ixaudit live`
+// with a report every 30 s and the metrics endpoint on, for IXAUDIT_SOAK (a duration;
+// default 3m; an hour for the real soak), and logs the process's resident memory every
+// 10 s. Each loop's dialogs have ended (BYE, then 32 s) before the next loop sends their
+// Call-IDs again, so every loop brings 1,000 new calls, as a busy SBC does. It reports
+// the first and the highest RSS after the first minute, and the kernel drops. Not run by
+// `go test`:
 //
 //	IXAUDIT_SOAK=1h go test ./cmd/ixaudit -run '^$' -bench LiveSoak -benchtime 1x -timeout 2h
 func BenchmarkLiveSoak(b *testing.B) {
@@ -1313,7 +1317,7 @@ func BenchmarkLiveSoak(b *testing.B) {
 		soak = d
 	}
 	l := newLiveLab(b)
-	path, _ := l.benchCapture(b, 200, 20)
+	path, _ := l.benchCapture(b, 1000, 10)
 	for range b.N {
 		dir := b.TempDir()
 		out := filepath.Join(dir, "soak.json")

@@ -344,13 +344,21 @@ func (in *inputAuditor) evictOldestCall() {
 func (in *inputAuditor) finalize(c *CallState) {
 	c.ended = true
 	delete(in.calls, c.CallID)
+	changed := in.changedEPs[:0]
 	for _, ep := range c.endpoints {
 		if r, ok := in.media[ep]; ok && r.call == c {
 			delete(in.media, ep)
-			in.mediaChanged(ep)
+			changed = append(changed, ep)
 		}
 	}
+	// The call's flows leave the flow cache first: an endpoint that only they used
+	// changes no cached attribution then, and the flows of every other call keep theirs
+	// (mediaChanged would otherwise have them all resolved again at every call's end).
 	in.forgetFlows(c)
+	for _, ep := range changed {
+		in.mediaChanged(ep)
+	}
+	in.changedEPs = changed[:0]
 	in.judgeOneWay(c)
 	in.judgeUnannounced(c)
 	c.Path = pathOf(c)

@@ -316,6 +316,8 @@ type inputAuditor struct {
 	// flowEnds counts the flows of flowCall by endpoint (src and dst).
 	flowEnds map[netip.AddrPort]int
 	mediaGen uint32 // bumped when media changes for an endpoint in flowEnds
+	// changedEPs is finalize's scratch list of the endpoints an ended call forgets.
+	changedEPs []netip.AddrPort
 
 	curFlow *flowInfo // the media flow being added to the tracker
 	evicted []Stream  // streams the tracker has let go, in their report form

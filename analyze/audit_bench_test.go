@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ixaudit/ixaudit/analyze"
+	"github.com/ixaudit/ixaudit/analyze/sip"
 	"github.com/ixaudit/ixaudit/capture"
 )
 
@@ -238,7 +239,7 @@ func decodedCapture(b *testing.B) *frameSlice {
 			pr analyze.Prepared
 		)
 		g := dec.Decode(&p, &f)
-		pre.Prepare(&f, g, &pr)
+		pre.Prepare(&f, g, &pr, new(sip.Message))
 		fs.pkts, fs.frames, fs.gaps, fs.preps = append(fs.pkts, p), append(fs.frames, f), append(fs.gaps, g), append(fs.preps, pr)
 	}
 	return fs

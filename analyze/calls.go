@@ -94,9 +94,12 @@ func (in *inputAuditor) ends(src, dst netip.AddrPort, transport string) sipEnd {
 
 // sipDatagram handles a UDP datagram on a SIP port. It returns false when the datagram
 // could not be judged because the snap length cut it before it could be parsed.
-func (in *inputAuditor) sipDatagram(f *capture.Frame, b []byte, transport string) bool {
+func (in *inputAuditor) sipDatagram(f *capture.Frame, b []byte, transport string, pr *Prepared) bool {
 	src := netip.AddrPortFrom(f.Src, f.SrcPort)
 	dst := netip.AddrPortFrom(f.Dst, f.DstPort)
+	if pr != nil && pr.msg != nil {
+		return in.judgeSIP(pr.msg, pr.msgErr, b, src, dst, transport, f.Cut)
+	}
 	return in.sipMessage(b, src, dst, transport, f.Cut)
 }
 
@@ -107,13 +110,18 @@ type tcpSIP inputAuditor
 // part of it. It returns false when a cut message could not be parsed at all.
 func (in *inputAuditor) sipMessage(b []byte, src, dst netip.AddrPort, transport string, cut bool) bool {
 	m := &in.msg
+	return in.judgeSIP(m, m.Parse(b), b, src, dst, transport, cut)
+}
+
+// judgeSIP is sipMessage for the message b parsed into m, parsing having returned err.
+func (in *inputAuditor) judgeSIP(m *sip.Message, err error, b []byte, src, dst netip.AddrPort, transport string, cut bool) bool {
 	end := in.ends(src, dst, transport)
 	if cut {
 		in.finding(nil, ruleset.RuleCaptureTruncated, in.at(src, dst, transport),
 			"a SIP packet was cut by the capture's snap length; what was cut could not be judged",
 			fmt.Sprintf("%d of %d bytes captured", len(in.cur.Data), in.cur.Length), "snaplen")
 	}
-	if err := m.Parse(b); err != nil {
+	if err != nil {
 		if errors.Is(err, sip.ErrKeepAlive) {
 			return true
 		}

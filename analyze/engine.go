@@ -446,6 +446,9 @@ func (in *inputAuditor) transport(f *capture.Frame, reassembled bool, pr *Prepar
 	}
 }
 
+// isDNSPort reports whether port is DNS's or multicast DNS's.
+func isDNSPort(port uint16) bool { return port == 53 || port == 5353 }
+
 // isSIPPort reports whether port is one SIP is usually carried on.
 func isSIPPort(port uint16) bool {
 	return port == 5060 || port == 5061 || port == 5080 || port == 5062
@@ -461,7 +464,7 @@ func (in *inputAuditor) udp(f *capture.Frame, pr *Prepared) (use, gap string) {
 			return useHEP, ""
 		}
 		return useOther, ""
-	case f.SrcPort == 53 || f.DstPort == 53 || f.SrcPort == 5353 || f.DstPort == 5353:
+	case isDNSPort(f.SrcPort) || isDNSPort(f.DstPort):
 		if in.dnsPacket(f) {
 			return useDNS, ""
 		}
@@ -473,7 +476,7 @@ func (in *inputAuditor) udp(f *capture.Frame, pr *Prepared) (use, gap string) {
 		if pr.stun {
 			return useSTUN, ""
 		}
-		if !in.sipDatagram(f, b, "udp") {
+		if !in.sipDatagram(f, b, "udp", pr) {
 			return "", capture.GapSnapLen.String()
 		}
 		return useSIP, ""

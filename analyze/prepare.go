@@ -22,6 +22,10 @@ type Prepared struct {
 	stun      bool // media.IsSTUN
 	kind      media.Kind
 	rtp       media.RTPInfo // when kind is media.KindRTP
+	// msg is the payload parsed as SIP, and msgErr what parsing it returned, when
+	// Prepare was given a Message and the datagram is one the analysis parses as SIP.
+	msg    *sip.Message
+	msgErr error
 }
 
 // Preparer computes Prepared. Its zero value is ready; it is used by one goroutine.
@@ -32,12 +36,33 @@ type Preparer struct {
 // Prepare computes out for f, a frame as capture.Decoder.Decode gave it with the gap g.
 // Only a whole UDP datagram is prepared: for anything else (a gap, a fragment, another
 // protocol) out is marked unprepared, and the analysis reads the packet itself.
-func (pr *Preparer) Prepare(f *capture.Frame, g capture.Gap, out *Prepared) {
+//
+// When msg is not nil and the datagram is one the analysis parses as SIP, Prepare parses
+// it into msg, to which out then refers: msg must stay as it is for as long as out is
+// used. Prepare reports whether it used msg.
+func (pr *Preparer) Prepare(f *capture.Frame, g capture.Gap, out *Prepared, msg *sip.Message) bool {
 	if g != capture.GapNone || f.Fragment.Is || f.Proto != capture.ProtoUDP {
 		*out = Prepared{}
-		return
+		return false
 	}
 	pr.prepare(f.Payload, out)
+	if msg == nil || !out.parsedAsSIP(f) {
+		return false
+	}
+	out.msg, out.msgErr = msg, msg.Parse(f.Payload)
+	return true
+}
+
+// parsedAsSIP reports whether the analysis parses the datagram f, prepared as p, as a SIP
+// message: the conditions of inputAuditor.udp, in its order.
+func (p *Prepared) parsedAsSIP(f *capture.Frame) bool {
+	switch {
+	case p.hep, isDNSPort(f.SrcPort) || isDNSPort(f.DstPort):
+		return false
+	case isSIPPort(f.SrcPort) || isSIPPort(f.DstPort) || p.sipLike:
+		return !p.keepAlive && !p.stun
+	}
+	return false
 }
 
 // prepare computes out for a UDP payload.

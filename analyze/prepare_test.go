@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ixaudit/ixaudit/analyze"
+	"github.com/ixaudit/ixaudit/analyze/sip"
 	"github.com/ixaudit/ixaudit/capture"
 )
 
@@ -21,6 +22,7 @@ type preparedSource struct {
 	p   capture.Packet
 	f   capture.Frame
 	pr  analyze.Prepared
+	msg sip.Message
 }
 
 func (s *preparedSource) ReadFrame() (*capture.Packet, *capture.Frame, capture.Gap, error) {
@@ -35,7 +37,7 @@ func (s *preparedSource) ReadPrepared() (*capture.Packet, *capture.Frame, captur
 		return nil, nil, capture.GapNone, nil, err
 	}
 	g := s.dec.Decode(&s.p, &s.f)
-	s.pre.Prepare(&s.f, g, &s.pr)
+	s.pre.Prepare(&s.f, g, &s.pr, &s.msg)
 	return &s.p, &s.f, g, &s.pr, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/ixaudit/ixaudit/analyze"
+	"github.com/ixaudit/ixaudit/analyze/sip"
 	"github.com/ixaudit/ixaudit/capture"
 )
 
@@ -38,6 +39,7 @@ type aheadBatch struct {
 	frames []capture.Frame // pkts[i] decoded
 	gaps   []capture.Gap   // what decoding pkts[i] gave
 	preps  []analyze.Prepared
+	msgs   []sip.Message // SIP messages parsed by preparing, referred to by preps
 	data   []byte
 	// The inner Source's link types and drop count once the batch was read, for
 	// LinkTypes and Drops: the inner Source may only be asked from the reading goroutine.
@@ -53,6 +55,8 @@ const (
 	readAheadBatches    = 3
 	readAheadBatchBytes = 256 << 10
 	readAheadBatchPkts  = 2048
+	// SIP messages parsed ahead per batch; the analysis parses any more itself.
+	readAheadBatchMsgs = 64
 )
 
 // useReadAhead reports whether inputs should be read ahead (newReadAhead): when the
@@ -77,6 +81,7 @@ func newReadAhead(src capture.Source) *readAhead {
 			frames: make([]capture.Frame, readAheadBatchPkts),
 			gaps:   make([]capture.Gap, readAheadBatchPkts),
 			preps:  make([]analyze.Prepared, readAheadBatchPkts),
+			msgs:   make([]sip.Message, readAheadBatchMsgs),
 			data:   make([]byte, 0, readAheadBatchBytes),
 		}
 	}
@@ -104,9 +109,16 @@ func (r *readAhead) read() {
 		}
 	}
 	send := func() bool { // decodes and prepares b and passes it on
+		k := 0 // messages of b.msgs used
 		for i := range b.pkts {
 			b.gaps[i] = dec.Decode(&b.pkts[i], &b.frames[i])
-			pre.Prepare(&b.frames[i], b.gaps[i], &b.preps[i])
+			var msg *sip.Message
+			if k < len(b.msgs) {
+				msg = &b.msgs[k]
+			}
+			if pre.Prepare(&b.frames[i], b.gaps[i], &b.preps[i], msg) {
+				k++
+			}
 		}
 		b.linkTypes = append(b.linkTypes[:0], r.src.LinkTypes()...)
 		if d, ok := r.src.(capture.DropCounter); ok {

@@ -95,31 +95,21 @@ func newReadAhead(src capture.Source) *readAhead {
 func (r *readAhead) read() {
 	defer r.wg.Done()
 	var (
-		b   *aheadBatch
-		dec capture.Decoder
-		pre analyze.Preparer
+		b    *aheadBatch
+		dec  capture.Decoder
+		pre  analyze.Preparer
+		msgs int // messages of b.msgs used
 	)
 	next := func() bool { // takes a free batch into b
 		select {
 		case b = <-r.free:
-			b.pkts, b.data, b.err = b.pkts[:0], b.data[:0], nil
+			b.pkts, b.data, b.err, msgs = b.pkts[:0], b.data[:0], nil, 0
 			return true
 		case <-r.stop:
 			return false
 		}
 	}
-	send := func() bool { // decodes and prepares b and passes it on
-		k := 0 // messages of b.msgs used
-		for i := range b.pkts {
-			b.gaps[i] = dec.Decode(&b.pkts[i], &b.frames[i])
-			var msg *sip.Message
-			if k < len(b.msgs) {
-				msg = &b.msgs[k]
-			}
-			if pre.Prepare(&b.frames[i], b.gaps[i], &b.preps[i], msg) {
-				k++
-			}
-		}
+	send := func() bool { // passes b on
 		b.linkTypes = append(b.linkTypes[:0], r.src.LinkTypes()...)
 		if d, ok := r.src.(capture.DropCounter); ok {
 			b.drops = d.Drops()
@@ -156,6 +146,16 @@ func (r *readAhead) read() {
 		b.data = append(b.data, p.Data...)
 		p.Data = b.data[n:len(b.data):len(b.data)]
 		b.pkts = append(b.pkts, p)
+		// Decoded and prepared at once, while its bytes are in this core's cache.
+		i := len(b.pkts) - 1
+		b.gaps[i] = dec.Decode(&b.pkts[i], &b.frames[i])
+		var msg *sip.Message
+		if msgs < len(b.msgs) {
+			msg = &b.msgs[msgs]
+		}
+		if pre.Prepare(&b.frames[i], b.gaps[i], &b.preps[i], msg) {
+			msgs++
+		}
 	}
 }
 

@@ -343,6 +343,13 @@ type inputAuditor struct {
 // flowPair is an ordered pair of transport endpoints.
 type flowPair struct{ src, dst netip.AddrPort }
 
+// same is p == q, ports first, inlined where == calls the generated equality function
+// (it runs for every media packet).
+func (p flowPair) same(q flowPair) bool {
+	return p.src.Port() == q.src.Port() && p.dst.Port() == q.dst.Port() &&
+		p.src.Addr() == q.src.Addr() && p.dst.Addr() == q.dst.Addr()
+}
+
 func newInputAuditor(a *Auditor, name string) *inputAuditor {
 	in := &inputAuditor{
 		a:    a,

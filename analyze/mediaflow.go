@@ -196,7 +196,7 @@ func (in *inputAuditor) flow(src, dst netip.AddrPort) *flowInfo {
 	key := flowPair{src, dst}
 	slot := &in.flowRecent[flowSlot(src.Port(), dst.Port())]
 	fi := *slot
-	ok := fi != nil && fi.key == key
+	ok := fi != nil && fi.key.same(key)
 	if !ok {
 		if fi, ok = in.flowCall[key]; ok {
 			*slot = fi

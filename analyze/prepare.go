@@ -75,8 +75,8 @@ func (pr *Preparer) prepare(b []byte, out *Prepared) {
 		stun:      media.IsSTUN(b),
 		kind:      media.Classify(b),
 	}
-	if out.kind == media.KindRTP && !media.ParseRTP(&pr.hdr, b, &out.rtp) {
-		out.kind = media.KindUnknown // cannot happen: Classify says RTP only of what IsRTP accepts
+	if out.kind == media.KindRTP { // Classify says RTP only of what IsRTP accepts
+		media.ReadRTP(&pr.hdr, b, &out.rtp)
 	}
 }
 

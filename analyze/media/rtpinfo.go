@@ -24,6 +24,12 @@ func ParseRTP(h *rtp.Header, payload []byte, info *RTPInfo) bool {
 	if !IsRTP(payload) {
 		return false
 	}
+	ReadRTP(h, payload, info)
+	return true
+}
+
+// ReadRTP is ParseRTP for a payload that IsRTP (or Classify) has accepted already.
+func ReadRTP(h *rtp.Header, payload []byte, info *RTPInfo) {
 	n := -1
 	if payload[0]&0x1f != 0 {
 		// CSRCs or an extension: pion/rtp decodes them. It rejects malformed RFC 8285
@@ -49,5 +55,4 @@ func ParseRTP(h *rtp.Header, payload []byte, info *RTPInfo) bool {
 	if payload[0]&0x20 != 0 {
 		info.PayloadLen -= int(payload[len(payload)-1])
 	}
-	return true
 }

@@ -9,11 +9,12 @@ import (
 )
 
 // Prepared is what the analysis reads of a UDP datagram's payload before it consults any
-// state: what the payload looks like (HEP, SIP, a keep-alive, STUN, RTP, RTCP) and an RTP
-// packet's header. It depends on the packet alone, so the goroutine that reads and
-// decodes a capture can compute it (Preparer, PreparedSource) while the analysis
-// goroutine judges earlier packets; the analysis then judges an RTP packet without
-// touching its payload. The result of an audit is the same either way.
+// state: what the payload looks like (HEP, SIP, a keep-alive, STUN, RTP, RTCP), an RTP
+// packet's header, and a SIP message parsed. It depends on the packet alone, so the
+// goroutine that reads and decodes a capture can compute it (Preparer, PreparedSource)
+// while the analysis goroutine judges earlier packets; the analysis then judges an RTP
+// packet without touching its payload, and a SIP message without parsing it. The result
+// of an audit is the same either way.
 type Prepared struct {
 	ok        bool // computed, for a whole UDP datagram
 	hep       bool // starts with HEP3's magic

@@ -256,7 +256,7 @@ func clientHello(host string) []byte {
 //   - feeding the same packets to a Session, with Snapshots along the way, gives the same
 //     JSON as Audit (a snapshot changes nothing), and every snapshot keeps the invariant.
 func checkAudit(t *testing.T, data []byte) {
-	first, res, streamed := auditBytes(t, data)
+	first, res, streamed := auditBytes(t, data, false)
 	if first == nil {
 		return
 	}
@@ -316,9 +316,10 @@ func checkAudit(t *testing.T, data []byte) {
 		t.Fatalf("JSON → ReadJSON → JSON differs:\n%s", cmp.Diff(string(js), string(again)))
 	}
 
-	second, res2, _ := auditBytes(t, data)
+	// The second time, decoded and prepared by the source, as cmd/ixaudit reads.
+	second, res2, _ := auditBytes(t, data, true)
 	if again := renderJSON(t, second); !bytes.Equal(js, again) {
-		t.Fatalf("the same bytes audited twice give different reports:\n%s", cmp.Diff(string(js), string(again)))
+		t.Fatalf("the same bytes audited twice (the second time prepared by the source) give different reports:\n%s", cmp.Diff(string(js), string(again)))
 	}
 	checkMerged(t, first, res, res2, frames)
 	if res.Inputs[0].Err == nil {
@@ -371,7 +372,9 @@ func checkMerged(t *testing.T, single *analyze.Report, a, b *analyze.InputResult
 
 // auditBytes audits data as one capture and returns the decided report, the input's
 // result and the findings OnFinding saw; the report is nil when data is no capture.
-func auditBytes(t *testing.T, data []byte) (*analyze.Report, *analyze.InputResult, []analyze.Finding) {
+// With prepared, the source decodes and prepares the packets itself (analyze.PreparedSource),
+// as cmd/ixaudit's read-ahead goroutine does.
+func auditBytes(t *testing.T, data []byte, prepared bool) (*analyze.Report, *analyze.InputResult, []analyze.Finding) {
 	t.Helper()
 	src, err := capture.NewReader("fuzz", bytes.NewReader(data))
 	if err != nil {
@@ -387,7 +390,11 @@ func auditBytes(t *testing.T, data []byte) (*analyze.Report, *analyze.InputResul
 	defer src.Close()
 	var streamed []analyze.Finding
 	a := analyze.New(analyze.Config{OnFinding: func(f analyze.Finding) { streamed = append(streamed, f) }})
-	res, err := a.Audit(context.Background(), src)
+	var in capture.Source = src
+	if prepared {
+		in = &preparedSource{Source: src}
+	}
+	res, err := a.Audit(context.Background(), in)
 	if err != nil {
 		t.Fatalf("Audit: %v", err)
 	}

@@ -110,8 +110,9 @@ func TestReadAheadSamePackets(t *testing.T) {
 	}
 }
 
-// TestReadAheadCaptures reads real captures with and without readAhead.
-func TestReadAheadCaptures(t *testing.T) {
+// eachCapture opens every test capture twice and calls fn with one opened directly and
+// one read through readAhead; it closes them afterwards.
+func eachCapture(t *testing.T, fn func(name string, direct capture.Source, via *readAhead)) {
 	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "captures", "*.pcap*"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no test captures: %v", err)
@@ -126,6 +127,17 @@ func TestReadAheadCaptures(t *testing.T) {
 			t.Fatal(err)
 		}
 		via := newReadAhead(viaSrc)
+		fn(name, direct, via)
+		direct.Close()
+		if err := via.Close(); err != nil {
+			t.Errorf("%s: Close: %v", name, err)
+		}
+	}
+}
+
+// TestReadAheadCaptures reads real captures with and without readAhead.
+func TestReadAheadCaptures(t *testing.T) {
+	eachCapture(t, func(name string, direct capture.Source, via *readAhead) {
 		n := 0
 		for {
 			p, perr := direct.ReadPacket()
@@ -145,11 +157,7 @@ func TestReadAheadCaptures(t *testing.T) {
 		if fmt.Sprint(direct.LinkTypes()) != fmt.Sprint(via.LinkTypes()) {
 			t.Errorf("%s: link types %v through readAhead, %v directly", name, via.LinkTypes(), direct.LinkTypes())
 		}
-		direct.Close()
-		if err := via.Close(); err != nil {
-			t.Errorf("%s: Close: %v", name, err)
-		}
-	}
+	})
 }
 
 // TestReadAheadFrames checks the decoding and preparing readAhead does in its goroutine:
@@ -157,13 +165,8 @@ func TestReadAheadCaptures(t *testing.T) {
 // analyze.Prepared that decoding and preparing the packet read directly gives, and the whole audit (every field of the JSON report) is the same
 // through readAhead as without it.
 func TestReadAheadFrames(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "captures", "*.pcap*"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no test captures: %v", err)
-	}
 	aud := analyze.New(analyze.Config{})
 	audit := func(src capture.Source) []byte {
-		defer src.Close()
 		res, err := aud.Audit(context.Background(), src)
 		if err != nil {
 			t.Fatal(err)
@@ -186,16 +189,7 @@ func TestReadAheadFrames(t *testing.T) {
 	// fresh one holds nil, and errors are new values that say the same.
 	samePrepared := cmp.Options{cmp.Exporter(func(reflect.Type) bool { return true }), cmpopts.EquateEmpty(),
 		cmp.Comparer(func(a, b error) bool { return (a == nil) == (b == nil) && (a == nil || a.Error() == b.Error()) })}
-	for _, name := range files {
-		direct, err := capture.Open(name)
-		if err != nil {
-			continue // a capture that is meant not to open
-		}
-		viaSrc, err := capture.Open(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		via := newReadAhead(viaSrc)
+	eachCapture(t, func(name string, direct capture.Source, via *readAhead) {
 		var (
 			want     capture.Frame
 			wantPr   analyze.Prepared
@@ -228,21 +222,12 @@ func TestReadAheadFrames(t *testing.T) {
 			}
 			frames++
 		}
-		direct.Close()
-		via.Close()
-
-		plain, err := capture.Open(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ahead, err := capture.Open(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a, b := audit(plain), audit(newReadAhead(ahead)); !bytes.Equal(a, b) {
+	})
+	eachCapture(t, func(name string, direct capture.Source, via *readAhead) {
+		if a, b := audit(direct), audit(via); !bytes.Equal(a, b) {
 			t.Errorf("%s: the audit through readAhead differs from the audit without it", name)
 		}
-	}
+	})
 	if frames < 10000 || sipParsed < 500 {
 		t.Errorf("only %d frames compared, %d SIP messages parsed ahead", frames, sipParsed)
 	}

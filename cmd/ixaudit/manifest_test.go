@@ -99,19 +99,11 @@ func TestManifest(t *testing.T) {
 					t.Errorf("call %s: direction path edge status = %q, want %q", wc.CallID, g, w)
 				}
 			}
-			var gotF, wantF []string
-			seen := map[string]bool{}
-			for _, f := range r.Findings {
-				k := f.Rule + " " + f.CallID
-				if !seen[k] {
-					seen[k] = true
-					gotF = append(gotF, k)
-				}
-			}
+			gotF := findingSet(&r) // each rule and Call-ID once, sorted
+			var wantF []string
 			for _, f := range c.Findings {
 				wantF = append(wantF, f.Rule+" "+f.CallID)
 			}
-			sort.Strings(gotF)
 			sort.Strings(wantF)
 			if diff := cmp.Diff(wantF, gotF); diff != "" {
 				t.Errorf("findings (rule Call-ID) differ (-want +got):\n%s", diff)

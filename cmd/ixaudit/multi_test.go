@@ -136,18 +136,11 @@ func TestMultiInput(t *testing.T) {
 			t.Errorf("call %s: direction path edge status sip_messages = %q, want %q", wc.CallID, g, w)
 		}
 	}
-	var gotF, wantF []string
-	seen := map[string]bool{}
-	for _, f := range r.Findings {
-		if k := f.Rule + " " + f.CallID; !seen[k] {
-			seen[k] = true
-			gotF = append(gotF, k)
-		}
-	}
+	gotF := findingSet(r) // each rule and Call-ID once, sorted
+	var wantF []string
 	for _, f := range m.Findings {
 		wantF = append(wantF, f.Rule+" "+f.CallID)
 	}
-	sort.Strings(gotF)
 	sort.Strings(wantF)
 	if diff := cmp.Diff(wantF, gotF); diff != "" {
 		t.Errorf("findings (rule Call-ID) differ (-want +got):\n%s", diff)

@@ -179,9 +179,10 @@ func mallocs() uint64 {
 	return ms.Mallocs
 }
 
-// frameSlice is a capture.FrameSource over packets decoded beforehand: what the analysis
-// goroutine sees when another goroutine reads and decodes (cmd/ixaudit's readAhead).
-type frameSlice struct {
+// preparedSlice is an analyze.PreparedSource over packets decoded and prepared
+// beforehand: what the analysis goroutine sees when another goroutine reads, decodes and
+// prepares (cmd/ixaudit's readAhead).
+type preparedSlice struct {
 	pkts   []capture.Packet
 	frames []capture.Frame
 	gaps   []capture.Gap
@@ -191,39 +192,32 @@ type frameSlice struct {
 	f      capture.Frame
 }
 
-func (s *frameSlice) ReadPacket() (capture.Packet, error) { panic("ReadFrame is used") }
-func (s *frameSlice) Name() string                        { return "bench.pcap" }
-func (s *frameSlice) LinkTypes() []capture.LinkType       { return []capture.LinkType{capture.LinkEthernet} }
-func (s *frameSlice) Close() error                        { return nil }
+func (s *preparedSlice) ReadPacket() (capture.Packet, error) { panic("ReadPrepared is used") }
+func (s *preparedSlice) Name() string                        { return "bench.pcap" }
+func (s *preparedSlice) LinkTypes() []capture.LinkType {
+	return []capture.LinkType{capture.LinkEthernet}
+}
+func (s *preparedSlice) Close() error { return nil }
 
-func (s *frameSlice) ReadFrame() (*capture.Packet, *capture.Frame, capture.Gap, error) {
+func (s *preparedSlice) ReadPrepared() (*capture.Packet, *capture.Frame, capture.Gap, *analyze.Prepared, error) {
 	if s.i == len(s.pkts) {
-		return nil, nil, capture.GapNone, io.EOF
+		return nil, nil, capture.GapNone, nil, io.EOF
 	}
 	// Copies, as the Frame is the consumer's to change (reassembly writes into it).
 	s.p, s.f = s.pkts[s.i], s.frames[s.i]
 	s.i++
-	return &s.p, &s.f, s.gaps[s.i-1], nil
+	return &s.p, &s.f, s.gaps[s.i-1], &s.preps[s.i-1], nil
 }
 
-// preparedSlice is a frameSlice whose frames are prepared too (analyze.PreparedSource).
-type preparedSlice struct{ *frameSlice }
-
-func (s preparedSlice) ReadPrepared() (*capture.Packet, *capture.Frame, capture.Gap, *analyze.Prepared, error) {
-	p, f, g, err := s.ReadFrame()
-	if err != nil {
-		return nil, nil, g, nil, err
-	}
-	return p, f, g, &s.preps[s.i-1], nil
-}
-
-// decodedCapture decodes and prepares the in-memory benchmark capture.
-func decodedCapture(b *testing.B) *frameSlice {
+// BenchmarkAnalyzePrepared is BenchmarkAudit without reading, decoding and preparing: the
+// analysis of frames prepared beforehand, the work left to the analysis goroutine when
+// cmd/ixaudit reads, decodes and prepares in another (readAhead).
+func BenchmarkAnalyzePrepared(b *testing.B) {
 	src, err := capture.NewReader("bench.pcap", bytes.NewReader(generatedCapture(b)))
 	if err != nil {
 		b.Fatal(err)
 	}
-	fs := &frameSlice{}
+	ps := &preparedSlice{}
 	var (
 		dec capture.Decoder
 		pre analyze.Preparer
@@ -240,45 +234,21 @@ func decodedCapture(b *testing.B) *frameSlice {
 		)
 		g := dec.Decode(&p, &f)
 		pre.Prepare(&f, g, &pr, new(sip.Message))
-		fs.pkts, fs.frames, fs.gaps, fs.preps = append(fs.pkts, p), append(fs.frames, f), append(fs.gaps, g), append(fs.preps, pr)
+		ps.pkts, ps.frames, ps.gaps, ps.preps = append(ps.pkts, p), append(ps.frames, f), append(ps.gaps, g), append(ps.preps, pr)
 	}
-	return fs
-}
-
-// BenchmarkAnalyzeFrames is BenchmarkAudit without reading and decoding: the analysis of
-// frames decoded beforehand.
-func BenchmarkAnalyzeFrames(b *testing.B) {
-	fs := decodedCapture(b)
-	benchmarkAnalyze(b, fs, len(fs.pkts))
-}
-
-// BenchmarkAnalyzePrepared is BenchmarkAnalyzeFrames on frames prepared beforehand too:
-// the work left to the analysis goroutine when cmd/ixaudit reads, decodes and prepares
-// in another (readAhead).
-func BenchmarkAnalyzePrepared(b *testing.B) {
-	fs := decodedCapture(b)
-	benchmarkAnalyze(b, preparedSlice{fs}, len(fs.pkts))
-}
-
-func benchmarkAnalyze(b *testing.B, src capture.FrameSource, packets int) {
 	a := analyze.New(analyze.Config{})
 	b.ReportAllocs()
 	m0 := mallocs()
 	for b.Loop() {
-		switch s := src.(type) {
-		case preparedSlice:
-			s.i = 0
-		case *frameSlice:
-			s.i = 0
-		}
-		res, err := a.Audit(context.Background(), src)
+		ps.i = 0
+		res, err := a.Audit(context.Background(), ps)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(res.Findings) != 0 || res.CallsByPath[analyze.PathInterconnect] != 200 || res.Inputs[0].Packets != packets {
-			b.Fatalf("audit of the decoded frames: %d findings, %d interconnect calls, %d packets", len(res.Findings),
+		if len(res.Findings) != 0 || res.CallsByPath[analyze.PathInterconnect] != 200 || res.Inputs[0].Packets != len(ps.pkts) {
+			b.Fatalf("audit of the prepared frames: %d findings, %d interconnect calls, %d packets", len(res.Findings),
 				res.CallsByPath[analyze.PathInterconnect], res.Inputs[0].Packets)
 		}
 	}
-	reportPackets(b, packets, mallocs()-m0)
+	reportPackets(b, len(ps.pkts), mallocs()-m0)
 }

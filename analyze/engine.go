@@ -149,11 +149,8 @@ func (s *Series) Close() *InputResult {
 
 // read judges the packets of src, the current input, to its end.
 func (in *inputAuditor) read(ctx context.Context, src capture.Source) error {
-	switch s := src.(type) {
-	case PreparedSource:
-		return in.readPrepared(ctx, s)
-	case capture.FrameSource:
-		return in.readFrames(ctx, s)
+	if ps, ok := src.(PreparedSource); ok {
+		return in.readPrepared(ctx, ps)
 	}
 	var err error
 	// One Packet for the whole loop: the auditor points at it while it judges it, and
@@ -173,27 +170,6 @@ func (in *inputAuditor) read(ctx context.Context, src capture.Source) error {
 			break
 		}
 		in.packet(&p)
-	}
-	in.endInput(src)
-	return err
-}
-
-// readFrames is read for a source that decodes its packets itself.
-func (in *inputAuditor) readFrames(ctx context.Context, src capture.FrameSource) error {
-	var err error
-	for n := 0; ; n++ {
-		if n&0xfff == 0 && ctx.Err() != nil {
-			err = ctx.Err()
-			break
-		}
-		p, f, g, rerr := src.ReadFrame()
-		if rerr != nil {
-			if rerr != io.EOF {
-				in.damaged(rerr)
-			}
-			break
-		}
-		in.decoded(p, f, g, nil)
 	}
 	in.endInput(src)
 	return err

@@ -81,11 +81,14 @@ func (pr *Preparer) prepare(b []byte, out *Prepared) {
 	}
 }
 
-// PreparedSource is a capture.FrameSource that also prepares the frames it decodes
-// (Preparer), as cmd/ixaudit's read-ahead goroutine does.
+// PreparedSource is a capture.Source that also decodes (capture.Decoder) and prepares
+// (Preparer) the packets it reads, as cmd/ixaudit's read-ahead goroutine does, so that a
+// consumer in another goroutine need not.
 type PreparedSource interface {
-	capture.FrameSource
-	// ReadPrepared is ReadFrame with the frame's Prepared, which is valid until the
-	// next call.
+	capture.Source
+	// ReadPrepared returns the next packet, its decoding, the gap Decode returned and
+	// what Prepare gave. At the end of the capture it returns io.EOF, and the error that
+	// ended the capture otherwise, as ReadPacket does. The Packet, Frame and Prepared are
+	// the source's own: valid, and the consumer's to change, until the next call.
 	ReadPrepared() (*capture.Packet, *capture.Frame, capture.Gap, *Prepared, error)
 }

@@ -87,18 +87,6 @@ type Frame struct {
 	Fragment FragmentInfo
 }
 
-// FrameSource is a Source that decodes the packets it reads, as Decoder.Decode does, so
-// that a consumer in another goroutine need not: a pipeline that reads and decodes on
-// one core while the analysis runs on another.
-type FrameSource interface {
-	Source
-	// ReadFrame returns the next packet, its decoding and the decoder's verdict (the
-	// Gap Decode returned). At the end of the capture it returns io.EOF, and the error
-	// that ended the capture otherwise, as ReadPacket does. The Packet and Frame are the
-	// source's own: valid, and the consumer's to change, until the next call.
-	ReadFrame() (*Packet, *Frame, Gap, error)
-}
-
 // FragmentInfo describes an IP fragment.
 type FragmentInfo struct {
 	Is     bool   // the datagram is a fragment

@@ -83,23 +83,18 @@ func NewTracker(cfg TrackerConfig) *Tracker {
 // creating the stream if needed. It returns the stream, or nil when payload is not RTP
 // (IsRTP). The header is decoded with pion/rtp into a Header the Tracker reuses.
 func (t *Tracker) AddRTP(src, dst netip.AddrPort, payload []byte, arrival time.Time, packet int) *Stream {
-	return t.AddRTPHint(nil, src, dst, payload, arrival, packet)
-}
-
-// AddRTPHint is AddRTP for a caller that remembers the stream the last packet of this
-// flow went to: when hint is still held by t and has the packet's source, destination
-// and SSRC, the stream is found without a lookup. Any other hint, nil included, is
-// ignored: the result is always AddRTP's.
-func (t *Tracker) AddRTPHint(hint *Stream, src, dst netip.AddrPort, payload []byte, arrival time.Time, packet int) *Stream {
 	var info RTPInfo
 	if !ParseRTP(&t.hdr, payload, &info) {
 		return nil
 	}
-	return t.AddRTPInfo(hint, src, dst, &info, arrival, packet)
+	return t.AddRTPInfo(nil, src, dst, &info, arrival, packet)
 }
 
-// AddRTPInfo is AddRTPHint for a packet that ParseRTP has read already (possibly in
-// another goroutine: ParseRTP depends on the packet alone).
+// AddRTPInfo is AddRTP for a packet that ParseRTP has read already (possibly in another
+// goroutine: ParseRTP depends on the packet alone), from a caller that may remember the
+// stream the last packet of this flow went to: when hint is still held by t and has the
+// packet's source, destination and SSRC, the stream is found without a lookup. Any other
+// hint, nil included, is ignored: the result is always AddRTP's.
 func (t *Tracker) AddRTPInfo(hint *Stream, src, dst netip.AddrPort, info *RTPInfo, arrival time.Time, packet int) *Stream {
 	s := t.stream(StreamKey{Src: src, Dst: dst, SSRC: info.SSRC}, arrival, hint)
 	s.st.add(info.Seq, info.Timestamp, info.PayloadType, info.Marker, info.PayloadLen, arrival, packet)
@@ -110,7 +105,7 @@ func (t *Tracker) AddRTPInfo(hint *Stream, src, dst netip.AddrPort, info *RTPInf
 func (t *Tracker) Lookup(k StreamKey) *Stream { return t.streams[k] }
 
 // stream returns the stream for k, created if needed, and makes it the most recent. hint
-// is AddRTPHint's.
+// is AddRTPInfo's.
 func (t *Tracker) stream(k StreamKey, now time.Time, hint *Stream) *Stream {
 	t.advance(now) // may evict hint
 	s := hint

@@ -245,7 +245,7 @@ func TestTrackerMemoryFlat(t *testing.T) {
 }
 
 // TestTrackerHint feeds the same packets to a Tracker through AddRTP and to others
-// through AddRTPHint with hints that are right, stale (the stream was evicted), of
+// through ParseRTP and AddRTPInfo with hints that are right, stale (the stream was evicted), of
 // another SSRC of the flow, of another Tracker, or a random earlier stream: every
 // stream's statistics, and the evictions, are AddRTP's whatever the hint.
 func TestTrackerHint(t *testing.T) {
@@ -278,7 +278,11 @@ func TestTrackerHint(t *testing.T) {
 			if pick == nil {
 				s = tr.AddRTP(p.src, p.dst, p.rtpBytes(), testEpoch.Add(p.at), i+1)
 			} else {
-				s = tr.AddRTPHint(pick(i, last, all, foreign), p.src, p.dst, p.rtpBytes(), testEpoch.Add(p.at), i+1)
+				var info RTPInfo
+				if !ParseRTP(new(rtp.Header), p.rtpBytes(), &info) {
+					t.Fatalf("packet %d is not RTP", i)
+				}
+				s = tr.AddRTPInfo(pick(i, last, all, foreign), p.src, p.dst, &info, testEpoch.Add(p.at), i+1)
 			}
 			if last[[2]netip.AddrPort{p.src, p.dst}] != s {
 				all = append(all, s)

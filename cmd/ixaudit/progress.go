@@ -51,11 +51,8 @@ func (p *progress) wrap(src capture.Source) capture.Source {
 	p.sources = append(p.sources, src)
 	p.mu.Unlock()
 	c := &countingSource{Source: src, n: &p.packets}
-	switch s := src.(type) {
-	case analyze.PreparedSource:
-		return &countingPreparedSource{countingFrameSource: &countingFrameSource{countingSource: c, fs: s}, ps: s}
-	case capture.FrameSource:
-		return &countingFrameSource{countingSource: c, fs: s}
+	if ps, ok := src.(analyze.PreparedSource); ok {
+		return &countingPreparedSource{countingSource: c, ps: ps}
 	}
 	return c
 }
@@ -103,24 +100,10 @@ func (c *countingSource) ReadPacket() (capture.Packet, error) {
 	return p, err
 }
 
-// countingFrameSource is a countingSource that keeps its inner Source's decoding.
-type countingFrameSource struct {
-	*countingSource
-	fs capture.FrameSource
-}
-
-func (c *countingFrameSource) ReadFrame() (*capture.Packet, *capture.Frame, capture.Gap, error) {
-	p, f, g, err := c.fs.ReadFrame()
-	if err == nil {
-		c.n.Add(1)
-	}
-	return p, f, g, err
-}
-
 // countingPreparedSource is a countingSource that keeps its inner Source's decoding and
 // preparation.
 type countingPreparedSource struct {
-	*countingFrameSource
+	*countingSource
 	ps analyze.PreparedSource
 }
 

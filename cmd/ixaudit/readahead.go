@@ -10,7 +10,7 @@ import (
 
 // readAhead is a capture.Source that reads its packets from another Source in a goroutine
 // of its own, one batch ahead of its caller, and decodes and prepares them there
-// (capture.FrameSource, analyze.PreparedSource), so that reading and decoding the capture
+// (analyze.PreparedSource), so that reading and decoding the capture
 // (system calls, record parsing, time stamps, link to transport headers, RTP headers) run
 // on one core while the analysis runs on another.
 //
@@ -169,17 +169,8 @@ func (r *readAhead) ReadPacket() (capture.Packet, error) {
 	return r.cur.pkts[r.i-1], nil
 }
 
-// ReadFrame is ReadPacket with the packet's decoding (capture.FrameSource).
-func (r *readAhead) ReadFrame() (*capture.Packet, *capture.Frame, capture.Gap, error) {
-	if err := r.advance(); err != nil {
-		return nil, nil, capture.GapNone, err
-	}
-	i := r.i
-	r.i++
-	return &r.cur.pkts[i], &r.cur.frames[i], r.cur.gaps[i], nil
-}
-
-// ReadPrepared is ReadFrame with the frame's analyze.Prepared (analyze.PreparedSource).
+// ReadPrepared is ReadPacket with the packet's decoding and analyze.Prepared
+// (analyze.PreparedSource).
 func (r *readAhead) ReadPrepared() (*capture.Packet, *capture.Frame, capture.Gap, *analyze.Prepared, error) {
 	if err := r.advance(); err != nil {
 		return nil, nil, capture.GapNone, nil, err

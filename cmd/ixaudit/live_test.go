@@ -968,6 +968,40 @@ func TestLiveInNamespace(t *testing.T) {
 	t.Run("MatchesAudit", func(t *testing.T) { testLiveMatchesAudit(t, l) })
 	t.Run("DropsHonest", func(t *testing.T) { testLiveDropsHonest(t, l) })
 	t.Run("Permission", func(t *testing.T) { testLivePermission(t, l) })
+	t.Run("ListCalls", func(t *testing.T) { testLiveListCalls(t, l) })
+}
+
+// testLiveListCalls replays a capture of 5 calls and 9 streams into ixaudit live with
+// --list-calls 1: the report lists at most 2 calls (1 without findings) and 2 streams,
+// counts the rest as not listed, and its counts are those of the full listing offline.
+func testLiveListCalls(t *testing.T, l *liveLab) {
+	path, n := l.rewrite(t, filepath.Join("..", "..", "testdata", "captures", "media.pcap"))
+	offline, _ := l.auditFiles(t, path)
+	out := filepath.Join(t.TempDir(), "live.json")
+	p := l.start(t, "-i", "va", "--rules", l.rules, "--format", "json="+out, "--interval", "0", "--list-calls", "1")
+	if sent := l.replay(t, path, "--pps", "2000"); sent != n {
+		t.Fatalf("tcpreplay sent %d of %d packets", sent, n)
+	}
+	time.Sleep(200 * time.Millisecond)
+	p.interrupt(t)
+	live := readReport(t, out)
+	s := live.Summary
+	clean := 0
+	for _, c := range live.Calls {
+		if c.Findings == 0 {
+			clean++
+		}
+	}
+	if s.Calls != offline.Summary.Calls || s.RTPStreams != offline.Summary.RTPStreams || offline.Summary.Calls < 3 {
+		t.Fatalf("live counts %d calls, %d streams; offline %d and %d (want the same, and at least 3 calls)",
+			s.Calls, s.RTPStreams, offline.Summary.Calls, offline.Summary.RTPStreams)
+	}
+	if len(live.Calls) > 2 || clean > 1 || len(live.Calls)+s.CallsNotListed != s.Calls {
+		t.Errorf("--list-calls 1: %d calls listed (%d without findings) + %d not listed, of %d", len(live.Calls), clean, s.CallsNotListed, s.Calls)
+	}
+	if len(live.Streams) != 2 || len(live.Streams)+s.StreamsNotListed != s.RTPStreams {
+		t.Errorf("--list-calls 1: %d streams listed + %d not listed, of %d; want 2 listed", len(live.Streams), s.StreamsNotListed, s.RTPStreams)
+	}
 }
 
 // testLiveMatchesAudit replays rewritten test captures into the namespace and wants the

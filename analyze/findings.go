@@ -117,7 +117,40 @@ func (in *inputAuditor) finding(c *CallState, rule string, at findingAt, message
 	}
 }
 
-// formatTime renders packet time as RFC 3339 with microseconds, in UTC.
+// timeLayout is how packet times are rendered: RFC 3339 with microseconds, in UTC.
+const timeLayout = "2006-01-02T15:04:05.000000Z07:00"
+
+// formatTime renders packet time as timeLayout does. Every SIP message of a call's ladder
+// and every stream's start and end is rendered, so the common case (years 0 to 9999) is
+// written by hand, about ten times faster than Time.Format; TestFormatTime checks it
+// against Format.
 func formatTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.Format(timeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	var b [27]byte // 2006-01-02T15:04:05.000000Z
+	put := func(i, v, width int) {
+		for j := i + width - 1; j >= i; j-- {
+			b[j] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, year, 4)
+	b[4] = '-'
+	put(5, int(month), 2)
+	b[7] = '-'
+	put(8, day, 2)
+	b[10] = 'T'
+	put(11, hour, 2)
+	b[13] = ':'
+	put(14, minute, 2)
+	b[16] = ':'
+	put(17, sec, 2)
+	b[19] = '.'
+	put(20, t.Nanosecond()/1000, 6)
+	b[26] = 'Z'
+	return string(b[:])
 }

@@ -29,6 +29,29 @@ type DropCounter interface {
 	Drops() uint64
 }
 
+// BufferRenewer is implemented by the Sources that Open and NewReader return. Their
+// packets are slices of the buffer they read through, valid until the next ReadPacket
+// because the buffer is then reused. A caller that keeps packets for longer (a read-ahead
+// ring that hands batches of packets to another goroutine) would have to copy each one;
+// with SetRenew it gives the Source the buffers to read into instead, and owns the bytes
+// of the packets returned from each: no copy.
+type BufferRenewer interface {
+	// SetRenew makes the Source call renew for a new buffer of at least n bytes whenever
+	// the one it reads through cannot take the next bytes it must read without
+	// overwriting packets it has returned. It copies the bytes read but not yet returned
+	// to the new buffer and goes on there; it never writes to the old one again, so the
+	// packets returned from it stay valid for as long as the caller keeps that buffer
+	// from other use. renew is called from within ReadPacket (or Renew): the packet that
+	// call returns, and the ones after it, lie in the new buffer. The Source's first
+	// buffer is its own and is never reused either.
+	SetRenew(renew func(n int) []byte)
+	// Renew moves to a new buffer (calling renew) at once, when a packet has been
+	// returned from the current one since the last move: the packets returned from now
+	// on lie in the new buffer. It is for a caller whose batch is full of packets before
+	// its buffer is full of bytes.
+	Renew()
+}
+
 // File magic numbers, as the first four bytes read in little-endian order.
 const (
 	magicPcapMicro        = 0xa1b2c3d4 // classic pcap, microsecond timestamps
@@ -49,8 +72,9 @@ const (
 // never read whole into memory and never seeked, so pipes and FIFOs work. The packets
 // alias that buffer: a Packet's Data is valid only until the next ReadPacket.
 //
-// The Source is a *PcapReader or a *PcapngReader. Both implement Progress; the
-// PcapngReader also implements DropCounter.
+// The Source is a *PcapReader or a *PcapngReader. Both implement Progress and
+// BufferRenewer (to read into buffers the caller owns, so that packets outlive the next
+// ReadPacket without a copy); the PcapngReader also implements DropCounter.
 //
 // Errors are one line and start with the name: a file that cannot be opened (the error
 // wraps the *fs.PathError), a directory (wraps syscall.EISDIR), an empty input

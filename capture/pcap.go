@@ -158,6 +158,12 @@ func (r *PcapReader) FCSLength() int { return r.fcsLen }
 // BytesRead implements Progress: bytes consumed from the file, before decompression.
 func (r *PcapReader) BytesRead() int64 { return r.in.bytesRead() }
 
+// SetRenew implements BufferRenewer.
+func (r *PcapReader) SetRenew(renew func(n int) []byte) { r.in.buf.setRenew(renew) }
+
+// Renew implements BufferRenewer.
+func (r *PcapReader) Renew() { r.in.buf.renewNow() }
+
 // Close releases the file (not standard input, nor a reader given to NewReader).
 func (r *PcapReader) Close() error {
 	if r.err == nil {

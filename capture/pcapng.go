@@ -539,6 +539,12 @@ func (r *PcapngReader) Drops() uint64 {
 // BytesRead implements Progress: bytes consumed from the file, before decompression.
 func (r *PcapngReader) BytesRead() int64 { return r.in.bytesRead() }
 
+// SetRenew implements BufferRenewer.
+func (r *PcapngReader) SetRenew(renew func(n int) []byte) { r.in.buf.setRenew(renew) }
+
+// Renew implements BufferRenewer.
+func (r *PcapngReader) Renew() { r.in.buf.renewNow() }
+
 // Close releases the file (not standard input, nor a reader given to NewReader).
 func (r *PcapngReader) Close() error {
 	if r.err == nil {

@@ -30,6 +30,12 @@ type recordBuffer struct {
 	r, w int
 	base int64 // stream offset of buf[0]
 	err  error // the error that ended src; once set, src is never read again
+
+	// renew, when set (BufferRenewer), gives the buffer to go on in whenever moving the
+	// unread bytes to the front of this one would overwrite bytes that next has handed
+	// out (handed): those stay where they are, for as long as the caller wants them.
+	renew  func(n int) []byte
+	handed bool
 }
 
 func newRecordBuffer(src io.Reader, size int) *recordBuffer {
@@ -52,6 +58,7 @@ func (b *recordBuffer) next(n int) ([]byte, error) {
 	}
 	p := b.buf[b.r:][:n:n]
 	b.r += n
+	b.handed = true
 	return p, nil
 }
 
@@ -63,6 +70,7 @@ func (b *recordBuffer) nextSlow(n int) ([]byte, error) {
 	}
 	p := b.buf[b.r:][:n:n]
 	b.r += n
+	b.handed = true
 	return p, nil
 }
 
@@ -83,8 +91,7 @@ func (b *recordBuffer) skip(n int64) error {
 			b.r += int(n)
 			return nil
 		}
-		b.base += int64(b.w)
-		b.r, b.w = 0, 0
+		b.r = b.w // all consumed: fill moves on from an empty buffer
 		n -= avail
 		if err := b.fill(1); err != nil {
 			return err
@@ -101,16 +108,22 @@ func (b *recordBuffer) fill(n int) error {
 		return errorf(ErrCorrupt, "a length of %d bytes exceeds the limit of %d", n, maxBlockLen)
 	}
 	if b.r > 0 && b.w-b.r < n {
-		b.base += int64(b.r)
-		b.w = copy(b.buf, b.buf[b.r:b.w])
-		b.r = 0
+		if b.handed && b.renew != nil {
+			b.swap(n)
+		} else {
+			b.base += int64(b.r)
+			b.w = copy(b.buf, b.buf[b.r:b.w])
+			b.r = 0
+		}
 	}
 	empty := 0
 	for b.w-b.r < n {
 		if b.err != nil {
 			return b.err
 		}
-		if b.w == len(b.buf) {
+		if b.w == len(b.buf) && b.renew != nil {
+			b.swap(n) // a buffer that can hold n bytes
+		} else if b.w == len(b.buf) {
 			grown := make([]byte, min(2*len(b.buf), maxBlockLen))
 			b.base += int64(b.r)
 			b.w = copy(grown, b.buf[b.r:b.w])
@@ -134,6 +147,29 @@ func (b *recordBuffer) fill(n int) error {
 		}
 	}
 	return nil
+}
+
+// swap moves the unread bytes to a buffer from renew, of at least n bytes, and goes on
+// there; the old buffer, and what next handed out of it, is left as it is.
+func (b *recordBuffer) swap(n int) {
+	nb := b.renew(n)
+	if len(nb) < n || len(nb) < b.w-b.r {
+		nb = make([]byte, max(n, b.w-b.r)) // a renew that does not keep its word
+	}
+	b.base += int64(b.r)
+	b.w = copy(nb, b.buf[b.r:b.w])
+	b.r, b.handed = 0, false
+	b.buf = nb
+}
+
+// setRenew implements BufferRenewer.SetRenew.
+func (b *recordBuffer) setRenew(renew func(n int) []byte) { b.renew = renew }
+
+// renewNow implements BufferRenewer.Renew.
+func (b *recordBuffer) renewNow() {
+	if b.handed && b.renew != nil {
+		b.swap(max(b.w-b.r, 1))
+	}
 }
 
 // Read implements io.Reader for a decompressor reading from the buffer.

@@ -98,6 +98,20 @@ func TestSharedCorpus(t *testing.T) {
 			if diff := diffPackets(want, got); diff != "" {
 				t.Errorf("packets differ from pcapgo's (-pcapgo +ours):\n%s", diff)
 			}
+			// Read again through buffers given to the reader (BufferRenewer), as the
+			// read-ahead of cmd/ixaudit does: the same packets, none copied.
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			held, err := readRenewing(t, f, 4096)
+			if err != io.EOF {
+				t.Errorf("renewed buffers: final error = %v, want io.EOF", err)
+			}
+			if diff := diffPackets(want, held); diff != "" {
+				t.Errorf("renewed buffers: packets differ from pcapgo's (-pcapgo +ours):\n%s", diff)
+			}
 		})
 	}
 	if err := sc.Err(); err != nil {

@@ -66,7 +66,9 @@ func FuzzPcapng(f *testing.F) {
 //     growth, stays within twice the input (16 MiB at most, for gzip);
 //   - reading the bytes cut right after any returned record gives the same records
 //     and then io.EOF (a record never depends on what follows it);
-//   - reading through a one-byte-at-a-time reader gives the same records and error.
+//   - reading through a one-byte-at-a-time reader gives the same records and error;
+//   - reading with buffers given through BufferRenewer, small ones and a Renew now and
+//     then, gives the same records and error, every record valid, uncopied, to the end.
 func checkReader(t *testing.T, data []byte) {
 	pkts, ends, bufLen, err := readFuzz(t, bytes.NewReader(data))
 	if err == nil {
@@ -96,6 +98,15 @@ func checkReader(t *testing.T, data []byte) {
 			if diff := diffPackets(pkts[:k+1], prefix); diff != "" {
 				t.Errorf("cut after record %d: packets differ (-whole +cut):\n%s", k+1, diff)
 			}
+		}
+	}
+	for _, size := range []int{1, 7, 100} {
+		held, herr := readRenewing(t, bytes.NewReader(data), size)
+		if diff := diffPackets(pkts, held); diff != "" {
+			t.Errorf("renewed buffers of %d bytes: packets differ (-copied +held):\n%s", size, diff)
+		}
+		if errString(herr) != errString(err) {
+			t.Errorf("renewed buffers of %d bytes: error %v, want %v", size, herr, err)
 		}
 	}
 	if len(data) <= 1<<16 {
@@ -137,6 +148,34 @@ func readFuzz(t *testing.T, r io.Reader) (pkts []Packet, ends []int64, bufLen in
 		p.Data = bytes.Clone(p.Data)
 		pkts = append(pkts, p)
 		ends = append(ends, in.buf.offset())
+	}
+}
+
+// readRenewing reads data through buffers it gives the reader (BufferRenewer), each a
+// new one of at least size bytes, and calls Renew every seventh packet. The packets are
+// kept as returned, not copied: a reader that wrote again into a buffer it had moved on
+// from would change them before reading is over.
+func readRenewing(t *testing.T, r io.Reader, size int) ([]Packet, error) {
+	src, err := newSource("fuzz", r, nil, fuzzBufferSize)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	rn, ok := src.(BufferRenewer)
+	if !ok {
+		t.Fatalf("%T is not a BufferRenewer", src)
+	}
+	rn.SetRenew(func(n int) []byte { return make([]byte, max(n, size)) })
+	var pkts []Packet
+	for {
+		p, err := src.ReadPacket()
+		if err != nil {
+			return pkts, err
+		}
+		pkts = append(pkts, p)
+		if len(pkts)%7 == 0 {
+			rn.Renew()
+		}
 	}
 }
 

@@ -14,8 +14,8 @@ import (
 // (system calls, record parsing, time stamps, link to transport headers, RTP headers) run
 // on one core while the analysis runs on another.
 //
-// The packets are copied into a small ring of reused batches: memory is bounded by the
-// ring, whatever the length of the capture, and no packet is allocated. The caller sees
+// The packets are read into, or copied into, a small ring of reused batches: memory is
+// bounded by the ring, whatever the length of the capture, and no packet is allocated. The caller sees
 // exactly the packets, in exactly the order, that the inner Source gives, followed by its
 // error, so that the audit is the same as without it: only the scheduling differs.
 //
@@ -33,7 +33,8 @@ type readAhead struct {
 	i   int         // the next packet of cur
 }
 
-// aheadBatch is consecutive packets of a capture, their data copied into one buffer.
+// aheadBatch is consecutive packets of a capture, their data in one buffer (data, or for
+// the first batch of a file the reader's own first buffer).
 type aheadBatch struct {
 	pkts   []capture.Packet
 	frames []capture.Frame // pkts[i] decoded
@@ -48,11 +49,14 @@ type aheadBatch struct {
 	err       error // the error that ended the capture after these packets (io.EOF at its end)
 }
 
-// Ring and batch sizes: three batches of up to 256 KiB or 2,048 packets (about 1,100
+// Ring and batch sizes: four batches of up to 256 KiB or 2,048 packets (about 1,100
 // G.711 RTP packets) each. A batch is handed over whole, so the cost of the hand-over is
-// spread over its packets.
+// spread over its packets. Four, not three: with buffers renewed (capture.BufferRenewer)
+// the reader takes the next batch before it passes on the full one, so one batch is
+// always in its hands; three left the analysis waiting (0.71 s against 0.58 s on the
+// benchmark capture, medians of 13 runs).
 const (
-	readAheadBatches    = 3
+	readAheadBatches    = 4
 	readAheadBatchBytes = 256 << 10
 	readAheadBatchPkts  = 2048
 	// SIP messages parsed ahead per batch; the analysis parses any more itself.
@@ -92,21 +96,28 @@ func newReadAhead(src capture.Source) *readAhead {
 
 // read is the reader goroutine: it fills free batches and passes them on until the inner
 // Source returns an error (io.EOF at the end) or Close is called.
+//
+// When the inner Source reads through buffers it can be given (capture.BufferRenewer,
+// as files are), each batch's buffer is one of them: the Source reads the capture into
+// it and the batch's packets are slices of it, with no copy. Otherwise each packet is
+// copied into the batch's buffer.
 func (r *readAhead) read() {
 	defer r.wg.Done()
 	var (
-		b    *aheadBatch
-		dec  capture.Decoder
-		pre  analyze.Preparer
-		msgs int // messages of b.msgs used
+		b       *aheadBatch // the batch being filled
+		renewed *aheadBatch // the batch whose buffer the Source has moved on to, if it has
+		stopped bool
+		dec     capture.Decoder
+		pre     analyze.Preparer
+		msgs    int // messages of b.msgs used
 	)
-	next := func() bool { // takes a free batch into b
+	take := func() *aheadBatch { // a free batch, emptied; nil once Close is called
 		select {
-		case b = <-r.free:
-			b.pkts, b.data, b.err, msgs = b.pkts[:0], b.data[:0], nil, 0
-			return true
+		case nb := <-r.free:
+			nb.pkts, nb.data, nb.err = nb.pkts[:0], nb.data[:0], nil
+			return nb
 		case <-r.stop:
-			return false
+			return nil
 		}
 	}
 	send := func() bool { // passes b on
@@ -122,29 +133,73 @@ func (r *readAhead) read() {
 			return false
 		}
 	}
-	if !next() {
+	next := func() bool { // passes b on and takes the next batch into b
+		if !send() {
+			return false
+		}
+		b, msgs = renewed, 0
+		renewed = nil
+		if b == nil {
+			b = take()
+		}
+		return b != nil
+	}
+	rn, renewing := r.src.(capture.BufferRenewer)
+	if renewing {
+		// Called from within ReadPacket or Renew: the packets from now on lie in the
+		// buffer returned, which is the next batch's.
+		rn.SetRenew(func(n int) []byte {
+			if renewed == nil && !stopped {
+				if renewed = take(); renewed == nil {
+					stopped = true
+				}
+			}
+			if renewed == nil {
+				return make([]byte, n) // Close was called: the reader stops after this packet
+			}
+			if cap(renewed.data) < n {
+				// A record longer than a batch's buffer (the readers bound a record to a
+				// few hundred KiB): this batch's buffer grows to hold it.
+				renewed.data = make([]byte, 0, n)
+			}
+			return renewed.data[:cap(renewed.data)]
+		})
+	}
+	if b = take(); b == nil {
 		return
 	}
 	for {
 		p, err := r.src.ReadPacket()
+		if stopped {
+			return
+		}
+		if renewed != nil && len(b.pkts) > 0 && !next() {
+			return // the packets before p are in b, p and the rest in the renewed buffer
+		}
+		if renewed != nil { // b is empty: it goes back to the ring, the renewed one is used
+			r.free <- b // never blocks: the ring has room for every batch
+			b, renewed, msgs = renewed, nil, 0
+		}
 		if err != nil {
 			b.err = err
 			send()
 			return
 		}
-		if len(b.pkts) == cap(b.pkts) || len(b.data)+len(p.Data) > cap(b.data) {
-			if len(b.pkts) > 0 && (!send() || !next()) {
-				return
+		if !renewing {
+			if len(b.pkts) == cap(b.pkts) || len(b.data)+len(p.Data) > cap(b.data) {
+				if len(b.pkts) > 0 && !next() {
+					return
+				}
+				if len(p.Data) > cap(b.data) {
+					// Longer than a batch (the readers bound a record to a few hundred
+					// KiB): this batch grows to hold it.
+					b.data = make([]byte, 0, len(p.Data))
+				}
 			}
-			if len(p.Data) > cap(b.data) {
-				// Longer than a batch (the readers bound a record to a few hundred KiB):
-				// this batch grows to hold it.
-				b.data = make([]byte, 0, len(p.Data))
-			}
+			n := len(b.data)
+			b.data = append(b.data, p.Data...)
+			p.Data = b.data[n:len(b.data):len(b.data)]
 		}
-		n := len(b.data)
-		b.data = append(b.data, p.Data...)
-		p.Data = b.data[n:len(b.data):len(b.data)]
 		b.pkts = append(b.pkts, p)
 		// Decoded and prepared at once, while its bytes are in this core's cache.
 		i := len(b.pkts) - 1
@@ -155,6 +210,14 @@ func (r *readAhead) read() {
 		}
 		if pre.Prepare(&b.frames[i], b.gaps[i], &b.preps[i], msg) {
 			msgs++
+		}
+		if renewing && len(b.pkts) == cap(b.pkts) {
+			// The batch is full of packets before its buffer is full of bytes: the
+			// Source moves to the next batch's buffer now.
+			rn.Renew()
+			if stopped || !next() {
+				return
+			}
 		}
 	}
 }

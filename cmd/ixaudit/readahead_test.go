@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -14,6 +15,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/ixaudit/ixaudit/analyze"
 	"github.com/ixaudit/ixaudit/analyze/sip"
@@ -279,5 +283,132 @@ func TestUseReadAhead(t *testing.T) {
 		if got := useReadAhead(tc.jobs, tc.inputs, tc.procs); got != tc.want {
 			t.Errorf("useReadAhead(jobs %d, inputs %d, procs %d) = %v, want %v", tc.jobs, tc.inputs, tc.procs, got, tc.want)
 		}
+	}
+}
+
+// TestReadAheadRenewedBuffers reads a capture larger than the reader's first buffer, with
+// small packets and large ones, through readAhead: the reader then reads into the
+// batches' buffers (capture.BufferRenewer), moving to the next batch's when a buffer is
+// full of bytes or a batch full of packets. Packets, frames and the whole audit must be
+// those of the capture read directly, and every packet of a batch must still hold its
+// bytes when the analysis reaches the end of the batch.
+func TestReadAheadRenewedBuffers(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "big.pcap")
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := pcapgo.NewWriterNanos(f)
+	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		t.Fatal(err)
+	}
+	// The calls of edge-params.pcap and the media of media.pcap, again and again, one
+	// minute apart, then a burst of small packets (batches full of packets first).
+	var written int
+	for round := range 12 {
+		for _, part := range []string{"edge-params.pcap", "media.pcap"} {
+			src, err := capture.Open(filepath.Join("..", "..", "testdata", "captures", part))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for {
+				p, err := src.ReadPacket()
+				if err != nil {
+					break
+				}
+				ci := gopacket.CaptureInfo{Timestamp: p.Time.Add(time.Duration(round) * time.Minute), CaptureLength: len(p.Data), Length: p.Length}
+				if err := w.WritePacket(ci, p.Data); err != nil {
+					t.Fatal(err)
+				}
+				written++
+			}
+			src.Close()
+		}
+	}
+	small := make([]byte, 60)
+	for i := range 5000 {
+		small[59] = byte(i)
+		ci := gopacket.CaptureInfo{Timestamp: time.Unix(1700000000, int64(i)), CaptureLength: len(small), Length: len(small)}
+		if err := w.WritePacket(ci, small); err != nil {
+			t.Fatal(err)
+		}
+		written++
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(name); fi.Size() < 3<<20 {
+		t.Fatalf("the capture has %d bytes: too small to move through several buffers", fi.Size())
+	}
+
+	open := func() capture.Source {
+		src, err := capture.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := src.(capture.BufferRenewer); !ok {
+			t.Fatalf("%T is not a capture.BufferRenewer: readAhead copies", src)
+		}
+		return src
+	}
+	direct, via := open(), newReadAhead(open())
+	defer direct.Close()
+	defer via.Close()
+	var (
+		dec     capture.Decoder
+		want    capture.Frame
+		batch   []capture.Packet // the packets of via's current batch, and copies of their data
+		saved   [][]byte
+		n       int
+		batches int
+	)
+	for {
+		p, perr := direct.ReadPacket()
+		q, fr, g, _, qerr := via.ReadPrepared()
+		if (perr == nil) != (qerr == nil) {
+			t.Fatalf("packet %d: error %v through readAhead, %v directly", n+1, qerr, perr)
+		}
+		if perr != nil {
+			break
+		}
+		n++
+		wg := dec.Decode(&p, &want)
+		if q.Number != p.Number || !q.Time.Equal(p.Time) || !bytes.Equal(q.Data, p.Data) || g != wg || !reflect.DeepEqual(*fr, want) {
+			t.Fatalf("packet %d differs through readAhead", n)
+		}
+		batch = append(batch, *q)
+		saved = append(saved, bytes.Clone(q.Data))
+		if via.i == len(via.cur.pkts) { // the batch's last packet: are all its packets whole?
+			for k := range batch {
+				if !bytes.Equal(batch[k].Data, saved[k]) {
+					t.Fatalf("packet %d changed before the analysis was done with its batch", batch[k].Number)
+				}
+			}
+			batches++
+			batch, saved = batch[:0], saved[:0]
+		}
+	}
+	if batches < 10 {
+		t.Errorf("only %d batches", batches)
+	}
+	if n != written {
+		t.Fatalf("%d packets read, %d written", n, written)
+	}
+
+	aud := analyze.New(analyze.Config{})
+	render := func(src capture.Source) []byte {
+		defer src.Close()
+		res, err := aud.Audit(context.Background(), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := (&report.JSON{}).Render(&buf, aud.Report(analyze.Tool{Name: "ixaudit"}, []*analyze.InputResult{res})); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	if a, b := render(open()), render(newReadAhead(open())); !bytes.Equal(a, b) {
+		t.Error("the audit through readAhead differs from the audit without it")
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/ixaudit/ixaudit/analyze"
-	"github.com/ixaudit/ixaudit/analyze/sip"
 	"github.com/ixaudit/ixaudit/capture"
 )
 
@@ -233,7 +232,7 @@ func BenchmarkAnalyzePrepared(b *testing.B) {
 			pr analyze.Prepared
 		)
 		g := dec.Decode(&p, &f)
-		pre.Prepare(&f, g, &pr, new(sip.Message))
+		pre.Prepare(&p, &f, g, &pr, new(analyze.PreparedSIP))
 		ps.pkts, ps.frames, ps.gaps, ps.preps = append(ps.pkts, p), append(ps.frames, f), append(ps.gaps, g), append(ps.preps, pr)
 	}
 	a := analyze.New(analyze.Config{})

@@ -98,7 +98,7 @@ func (in *inputAuditor) sipDatagram(f *capture.Frame, b []byte, transport string
 	src := netip.AddrPortFrom(f.Src, f.SrcPort)
 	dst := netip.AddrPortFrom(f.Dst, f.DstPort)
 	if pr != nil && pr.msg != nil {
-		return in.judgeSIP(pr.msg, pr.msgErr, b, src, dst, transport, f.Cut)
+		return in.judgeSIP(&pr.msg.Message, pr.msg.err, b, src, dst, transport, f.Cut)
 	}
 	return in.sipMessage(b, src, dst, transport, f.Cut)
 }

@@ -190,6 +190,10 @@ func (in *inputAuditor) readPrepared(ctx context.Context, src PreparedSource) er
 			}
 			break
 		}
+		if pr != nil && pr.fast {
+			in.fastRTP(pr)
+			continue
+		}
 		in.decoded(p, f, g, pr)
 	}
 	in.endInput(src)
@@ -309,9 +313,10 @@ type inputAuditor struct {
 	replaying   bool
 
 	lastPacket int
-	rtpPackets int       // packets of use "rtp", not yet in res.PacketUse
-	now        time.Time // latest packet time
-	sweepAt    time.Time // packet time of the next expiry sweep (expireEvery after the last)
+	rtpPackets int            // packets of use "rtp", not yet in res.PacketUse
+	fastPacket capture.Packet // the packet fastRTP judges: cur points to it then
+	now        time.Time      // latest packet time
+	sweepAt    time.Time      // packet time of the next expiry sweep (expireEvery after the last)
 	cur        *capture.Packet
 	seen       map[string]bool // finding dedup outside calls: rule + key
 }
@@ -362,15 +367,7 @@ func (in *inputAuditor) packet(p *capture.Packet) {
 // and pr, when not nil, what Preparer.Prepare gave. f is changed when the packet is a
 // fragment.
 func (in *inputAuditor) decoded(p *capture.Packet, f *capture.Frame, g capture.Gap, pr *Prepared) {
-	in.cur = p
-	in.input().Packets++
-	in.lastPacket = p.Number
-	if p.Time.After(in.now) {
-		in.now = p.Time
-		if !in.now.Before(in.sweepAt) {
-			in.expire()
-		}
-	}
+	in.begin(p)
 	if g != capture.GapNone {
 		in.res.Gaps[g.String()]++
 		return
@@ -387,6 +384,30 @@ func (in *inputAuditor) decoded(p *capture.Packet, f *capture.Frame, g capture.G
 		return
 	}
 	in.transport(f, false, pr)
+}
+
+// begin makes p the packet being judged and moves packet time on.
+func (in *inputAuditor) begin(p *capture.Packet) {
+	in.cur = p
+	in.input().Packets++
+	in.lastPacket = p.Number
+	if p.Time.After(in.now) {
+		in.now = p.Time
+		if !in.now.Before(in.sweepAt) {
+			in.expire()
+		}
+	}
+}
+
+// fastRTP is decoded for a packet that Prepare marked fast (an RTP datagram over IPv4
+// that udp hands to mediaPacket), judged from pr alone: the packet and its frame are
+// not read.
+func (in *inputAuditor) fastRTP(pr *Prepared) {
+	in.fastPacket = capture.Packet{Number: pr.number, Time: time.Unix(pr.sec, int64(pr.nsec)).UTC()}
+	in.begin(&in.fastPacket)
+	src := netip.AddrPortFrom(netip.AddrFrom4(pr.src), pr.srcPort)
+	dst := netip.AddrPortFrom(netip.AddrFrom4(pr.dst), pr.dstPort)
+	in.count(in.mediaFlowPacket(src, dst, nil, pr), "", false)
 }
 
 // transport dispatches a decoded datagram by protocol and counts its packet in one
@@ -418,6 +439,11 @@ func (in *inputAuditor) transport(f *capture.Frame, reassembled bool, pr *Prepar
 	default:
 		use = useOther
 	}
+	in.count(use, gap, reassembled)
+}
+
+// count counts a packet in one bucket, as transport says.
+func (in *inputAuditor) count(use, gap string, reassembled bool) {
 	switch {
 	case reassembled:
 	case gap != "":

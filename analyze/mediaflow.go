@@ -150,11 +150,18 @@ func (in *inputAuditor) mediaPacket(f *capture.Frame, pr *Prepared) string {
 	}
 	src := netip.AddrPortFrom(f.Src, f.SrcPort)
 	dst := netip.AddrPortFrom(f.Dst, f.DstPort)
+	return in.mediaFlowPacket(src, dst, f.Payload, pr)
+}
+
+// mediaFlowPacket is mediaPacket for an RTP or RTCP datagram from src to dst; payload is
+// needed for RTCP only.
+func (in *inputAuditor) mediaFlowPacket(src, dst netip.AddrPort, payload []byte, pr *Prepared) string {
+	kind := pr.kind
 	fi := in.flow(src, dst)
 	if fi.notRTP {
 		return useT38 // the SDP moved these ports to T.38 fax (udptl): not an RTP stream
 	}
-	if fi.call == nil && !in.rs.InMediaRange(f.Src) && !in.rs.InMediaRange(f.Dst) {
+	if fi.call == nil && !in.rs.InMediaRange(src.Addr()) && !in.rs.InMediaRange(dst.Addr()) {
 		// RTP-looking UDP that no SDP announced and that does not touch Twilio's media
 		// range: the RTP heuristic gives false positives, so it is not called media.
 		return useOther
@@ -164,7 +171,7 @@ func (in *inputAuditor) mediaPacket(f *capture.Frame, pr *Prepared) string {
 		in.judgeMediaFlow(fi, src, dst)
 	}
 	if kind == media.KindRTCP {
-		in.tracker.AddRTCP(src, dst, f.Payload, in.cur.Time, in.cur.Number, nil)
+		in.tracker.AddRTCP(src, dst, payload, in.cur.Time, in.cur.Number, nil)
 		return useRTCP
 	}
 	in.curFlow = fi

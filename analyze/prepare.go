@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"time"
+
 	"github.com/pion/rtp"
 
 	"github.com/ixaudit/ixaudit/analyze/media"
@@ -16,17 +18,33 @@ import (
 // packet without touching its payload, and a SIP message without parsing it. The result
 // of an audit is the same either way.
 type Prepared struct {
+	rtp media.RTPInfo // when kind is media.KindRTP
+	// For a fast packet, what the analysis needs of the packet and its frame besides rtp:
+	// it judges the packet from this record alone (fastRTP), one cache line
+	// (TestPreparedSize), rather than from the four or five lines of the Packet, Frame
+	// and Prepared, which another goroutine has just written (on the benchmark capture,
+	// 10 to 13 % less analysis time).
+	number           int // capture.Packet.Number
+	sec              int64
+	nsec             int32   // capture.Packet.Time, in UTC
+	src, dst         [4]byte // IPv4 addresses
+	srcPort, dstPort uint16
+	// msg is the payload parsed as SIP, when Prepare was given a PreparedSIP and the
+	// datagram is one the analysis parses as SIP.
+	msg       *PreparedSIP
 	ok        bool // computed, for a whole UDP datagram
+	fast      bool // an RTP datagram over IPv4 that goes straight to the media analysis
 	hep       bool // starts with HEP3's magic
 	sipLike   bool // sip.LooksLikeSIP
 	keepAlive bool // a SIP keep-alive (isKeepAlive)
 	stun      bool // media.IsSTUN
 	kind      media.Kind
-	rtp       media.RTPInfo // when kind is media.KindRTP
-	// msg is the payload parsed as SIP, and msgErr what parsing it returned, when
-	// Prepare was given a Message and the datagram is one the analysis parses as SIP.
-	msg    *sip.Message
-	msgErr error
+}
+
+// PreparedSIP is a SIP message that Prepare parsed, and the error parsing returned.
+type PreparedSIP struct {
+	Message sip.Message
+	err     error
 }
 
 // Preparer computes Prepared. Its zero value is ready; it is used by one goroutine.
@@ -34,24 +52,42 @@ type Preparer struct {
 	hdr rtp.Header // scratch for RTP headers with CSRCs or an extension
 }
 
-// Prepare computes out for f, a frame as capture.Decoder.Decode gave it with the gap g.
-// Only a whole UDP datagram is prepared: for anything else (a gap, a fragment, another
-// protocol) out is marked unprepared, and the analysis reads the packet itself.
+// Prepare computes out for p and f, a packet and its frame as capture.Decoder.Decode gave
+// it with the gap g. Only a whole UDP datagram is prepared: for anything else (a gap, a
+// fragment, another protocol) out is marked unprepared, and the analysis reads the packet
+// itself.
 //
 // When msg is not nil and the datagram is one the analysis parses as SIP, Prepare parses
 // it into msg, to which out then refers: msg must stay as it is for as long as out is
 // used. Prepare reports whether it used msg.
-func (pr *Preparer) Prepare(f *capture.Frame, g capture.Gap, out *Prepared, msg *sip.Message) bool {
+func (pr *Preparer) Prepare(p *capture.Packet, f *capture.Frame, g capture.Gap, out *Prepared, msg *PreparedSIP) bool {
 	if g != capture.GapNone || f.Fragment.Is || f.Proto != capture.ProtoUDP {
 		*out = Prepared{}
 		return false
 	}
 	pr.prepare(f.Payload, out)
+	if out.isFast(f) && p.Time.Location() == time.UTC {
+		out.fast = true
+		out.number = p.Number
+		out.sec, out.nsec = p.Time.Unix(), int32(p.Time.Nanosecond())
+		out.src, out.dst = f.Src.As4(), f.Dst.As4()
+		out.srcPort, out.dstPort = f.SrcPort, f.DstPort
+		return false
+	}
 	if msg == nil || !out.parsedAsSIP(f) {
 		return false
 	}
-	out.msg, out.msgErr = msg, msg.Parse(f.Payload)
+	msg.err = msg.Message.Parse(f.Payload)
+	out.msg = msg
 	return true
+}
+
+// isFast reports whether the datagram f, prepared as p, is RTP over IPv4 that
+// inputAuditor.udp hands to mediaPacket: the conditions of udp, in its order.
+func (p *Prepared) isFast(f *capture.Frame) bool {
+	return p.kind == media.KindRTP && !p.hep && !isDNSPort(f.SrcPort) && !isDNSPort(f.DstPort) &&
+		!isSIPPort(f.SrcPort) && !isSIPPort(f.DstPort) && !p.sipLike && !p.keepAlive &&
+		f.Src.Is4() && f.Dst.Is4()
 }
 
 // parsedAsSIP reports whether the analysis parses the datagram f, prepared as p, as a SIP

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/ixaudit/ixaudit/analyze"
-	"github.com/ixaudit/ixaudit/analyze/sip"
 	"github.com/ixaudit/ixaudit/capture"
 )
 
@@ -22,7 +21,9 @@ type preparedSource struct {
 	p   capture.Packet
 	f   capture.Frame
 	pr  analyze.Prepared
-	msg sip.Message
+	msg analyze.PreparedSIP
+	// fast counts the packets prepared as fast (judged from the Prepared alone).
+	fast int
 }
 
 func (s *preparedSource) ReadPrepared() (*capture.Packet, *capture.Frame, capture.Gap, *analyze.Prepared, error) {
@@ -32,7 +33,10 @@ func (s *preparedSource) ReadPrepared() (*capture.Packet, *capture.Frame, captur
 		return nil, nil, capture.GapNone, nil, err
 	}
 	g := s.dec.Decode(&s.p, &s.f)
-	s.pre.Prepare(&s.f, g, &s.pr, &s.msg)
+	s.pre.Prepare(&s.p, &s.f, g, &s.pr, &s.msg)
+	if analyze.PreparedFast(&s.pr) {
+		s.fast++
+	}
 	return &s.p, &s.f, g, &s.pr, nil
 }
 
@@ -69,19 +73,27 @@ func TestPreparedAuditIsTheSame(t *testing.T) {
 		analyze.Decide(r, analyze.SeverityError)
 		return renderJSON(t, r)
 	}
-	audited := 0
+	audited, fast := 0, 0
 	for _, name := range files {
 		plain := audit(name, func(s capture.Source) capture.Source { return s })
 		if plain == nil {
 			continue // a capture that is meant not to open
 		}
 		audited++
-		prepared := audit(name, func(s capture.Source) capture.Source { return &preparedSource{Source: s} })
+		var ps *preparedSource
+		prepared := audit(name, func(s capture.Source) capture.Source {
+			ps = &preparedSource{Source: s}
+			return ps
+		})
+		fast += ps.fast
 		if !bytes.Equal(prepared, plain) {
 			t.Errorf("%s: the audit of prepared frames differs from the audit of packets", name)
 		}
 	}
-	t.Logf("%d captures audited both ways", audited)
+	t.Logf("%d captures audited both ways, %d packets judged from their Prepared alone", audited, fast)
+	if fast < 10000 {
+		t.Errorf("only %d packets took the fast path", fast)
+	}
 }
 
 // sharedCapturesOrEmpty is the shared corpus, or "" (with a log line) when it is absent,

@@ -14,7 +14,7 @@ type RTPInfo struct {
 	Seq         uint16
 	PayloadType uint8
 	Marker      bool
-	PayloadLen  int
+	PayloadLen  int32 // bytes after the header, less the padding
 }
 
 // ParseRTP reads payload, a UDP payload, as RTP into info, and reports whether it is RTP
@@ -50,9 +50,9 @@ func ReadRTP(h *rtp.Header, payload []byte, info *RTPInfo) {
 		Seq:         binary.BigEndian.Uint16(payload[2:]),
 		Timestamp:   binary.BigEndian.Uint32(payload[4:]),
 		SSRC:        binary.BigEndian.Uint32(payload[8:]),
-		PayloadLen:  len(payload) - n,
+		PayloadLen:  int32(len(payload) - n),
 	}
 	if payload[0]&0x20 != 0 {
-		info.PayloadLen -= int(payload[len(payload)-1])
+		info.PayloadLen -= int32(payload[len(payload)-1])
 	}
 }

@@ -97,7 +97,7 @@ func (t *Tracker) AddRTP(src, dst netip.AddrPort, payload []byte, arrival time.T
 // hint, nil included, is ignored: the result is always AddRTP's.
 func (t *Tracker) AddRTPInfo(hint *Stream, src, dst netip.AddrPort, info *RTPInfo, arrival time.Time, packet int) *Stream {
 	s := t.stream(StreamKey{Src: src, Dst: dst, SSRC: info.SSRC}, arrival, hint)
-	s.st.add(info.Seq, info.Timestamp, info.PayloadType, info.Marker, info.PayloadLen, arrival, packet)
+	s.st.add(info.Seq, info.Timestamp, info.PayloadType, info.Marker, int(info.PayloadLen), arrival, packet)
 	return s
 }
 

@@ -4,7 +4,6 @@ import (
 	"sync"
 
 	"github.com/ixaudit/ixaudit/analyze"
-	"github.com/ixaudit/ixaudit/analyze/sip"
 	"github.com/ixaudit/ixaudit/capture"
 )
 
@@ -40,7 +39,7 @@ type aheadBatch struct {
 	frames []capture.Frame // pkts[i] decoded
 	gaps   []capture.Gap   // what decoding pkts[i] gave
 	preps  []analyze.Prepared
-	msgs   []sip.Message // SIP messages parsed by preparing, referred to by preps
+	msgs   []analyze.PreparedSIP // SIP messages parsed by preparing, referred to by preps
 	data   []byte
 	// The inner Source's link types and drop count once the batch was read, for
 	// LinkTypes and Drops: the inner Source may only be asked from the reading goroutine.
@@ -85,7 +84,7 @@ func newReadAhead(src capture.Source) *readAhead {
 			frames: make([]capture.Frame, readAheadBatchPkts),
 			gaps:   make([]capture.Gap, readAheadBatchPkts),
 			preps:  make([]analyze.Prepared, readAheadBatchPkts),
-			msgs:   make([]sip.Message, readAheadBatchMsgs),
+			msgs:   make([]analyze.PreparedSIP, readAheadBatchMsgs),
 			data:   make([]byte, 0, readAheadBatchBytes),
 		}
 	}
@@ -204,11 +203,11 @@ func (r *readAhead) read() {
 		// Decoded and prepared at once, while its bytes are in this core's cache.
 		i := len(b.pkts) - 1
 		b.gaps[i] = dec.Decode(&b.pkts[i], &b.frames[i])
-		var msg *sip.Message
+		var msg *analyze.PreparedSIP
 		if msgs < len(b.msgs) {
 			msg = &b.msgs[msgs]
 		}
-		if pre.Prepare(&b.frames[i], b.gaps[i], &b.preps[i], msg) {
+		if pre.Prepare(&b.pkts[i], &b.frames[i], b.gaps[i], &b.preps[i], msg) {
 			msgs++
 		}
 		if renewing && len(b.pkts) == cap(b.pkts) {

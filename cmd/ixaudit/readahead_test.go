@@ -20,7 +20,6 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/ixaudit/ixaudit/analyze"
-	"github.com/ixaudit/ixaudit/analyze/sip"
 	"github.com/ixaudit/ixaudit/capture"
 	"github.com/ixaudit/ixaudit/report"
 )
@@ -184,7 +183,7 @@ func TestReadAheadFrames(t *testing.T) {
 	var (
 		dec       capture.Decoder
 		pre       analyze.Preparer
-		wantMsg   sip.Message
+		wantMsg   analyze.PreparedSIP
 		frames    int
 		sipParsed int // SIP messages parsed ahead
 	)
@@ -209,8 +208,8 @@ func TestReadAheadFrames(t *testing.T) {
 				break
 			}
 			wg := dec.Decode(&p, &want)
-			parsed := pre.Prepare(&want, wg, &wantPr, &wantMsg)
-			pre.Prepare(&want, wg, &wantBare, nil)
+			parsed := pre.Prepare(&p, &want, wg, &wantPr, &wantMsg)
+			pre.Prepare(&p, &want, wg, &wantBare, nil)
 			if q.Number != p.Number || !bytes.Equal(q.Data, p.Data) || g != wg || !reflect.DeepEqual(*f, want) {
 				t.Fatalf("%s: packet %d: frame %+v, gap %v through readAhead; want %+v, %v", name, n, *f, g, want, wg)
 			}

@@ -190,8 +190,6 @@ func (in *inputAuditor) mediaFlowPacket(src, dst netip.AddrPort, payload []byte,
 			c.rtpToTwilio++
 		case fi.twilioIsSrc:
 			c.rtpFromTwilio++
-		default:
-			c.rtpOther++
 		}
 	}
 	return useRTP

@@ -48,16 +48,17 @@ type aheadBatch struct {
 	err       error // the error that ended the capture after these packets (io.EOF at its end)
 }
 
-// Ring and batch sizes: four batches of up to 256 KiB or 2,048 packets (about 1,100
-// G.711 RTP packets) each. A batch is handed over whole, so the cost of the hand-over is
-// spread over its packets. Four, not three: with buffers renewed (capture.BufferRenewer)
-// the reader takes the next batch before it passes on the full one, so one batch is
-// always in its hands; three left the analysis waiting (0.71 s against 0.58 s on the
-// benchmark capture, medians of 13 runs).
+// Ring and batch sizes: four batches of up to 256 KiB or 1,280 packets each (a 256 KiB
+// buffer holds about 1,100 G.711 RTP packets; a batch of smaller ones ends on the
+// count). A batch is handed over whole, so the cost of the hand-over is spread over its
+// packets. The ring is memory that every audit holds (about 0.7 MB a batch), and the
+// memory pacing (memory.go) counts it in the live heap, so it is no larger than it must
+// be: on the benchmark capture (11 interleaved runs each) three batches took 0.83 s, four
+// 0.64 s, six 0.63 s, eight 0.67 s.
 const (
 	readAheadBatches    = 4
 	readAheadBatchBytes = 256 << 10
-	readAheadBatchPkts  = 2048
+	readAheadBatchPkts  = 1280
 	// SIP messages parsed ahead per batch; the analysis parses any more itself.
 	readAheadBatchMsgs = 64
 )
@@ -104,8 +105,7 @@ func (r *readAhead) read() {
 	defer r.wg.Done()
 	var (
 		b       *aheadBatch // the batch being filled
-		renewed *aheadBatch // the batch whose buffer the Source has moved on to, if it has
-		stopped bool
+		stopped bool        // Close was called while the Source was reading
 		dec     capture.Decoder
 		pre     analyze.Preparer
 		msgs    int // messages of b.msgs used
@@ -136,32 +136,27 @@ func (r *readAhead) read() {
 		if !send() {
 			return false
 		}
-		b, msgs = renewed, 0
-		renewed = nil
-		if b == nil {
-			b = take()
-		}
+		b, msgs = take(), 0
 		return b != nil
 	}
 	rn, renewing := r.src.(capture.BufferRenewer)
 	if renewing {
-		// Called from within ReadPacket or Renew: the packets from now on lie in the
-		// buffer returned, which is the next batch's.
+		// Called from within ReadPacket or Renew when the Source needs a new buffer: the
+		// packets it returns from now on lie in the buffer returned. The batch holding
+		// the packets of the old one is passed on first, so that the analysis has it while
+		// the Source reads on (the Source moves the bytes it has read but not returned,
+		// as it would within one buffer). An empty batch gives its own buffer.
 		rn.SetRenew(func(n int) []byte {
-			if renewed == nil && !stopped {
-				if renewed = take(); renewed == nil {
-					stopped = true
-				}
+			if stopped || len(b.pkts) > 0 && !next() {
+				stopped = true
+				return make([]byte, n) // Close was called: the reader stops after this call
 			}
-			if renewed == nil {
-				return make([]byte, n) // Close was called: the reader stops after this packet
-			}
-			if cap(renewed.data) < n {
+			if cap(b.data) < n {
 				// A record longer than a batch's buffer (the readers bound a record to a
 				// few hundred KiB): this batch's buffer grows to hold it.
-				renewed.data = make([]byte, 0, n)
+				b.data = make([]byte, 0, n)
 			}
-			return renewed.data[:cap(renewed.data)]
+			return b.data[:cap(b.data)]
 		})
 	}
 	if b = take(); b == nil {
@@ -171,13 +166,6 @@ func (r *readAhead) read() {
 		p, err := r.src.ReadPacket()
 		if stopped {
 			return
-		}
-		if renewed != nil && len(b.pkts) > 0 && !next() {
-			return // the packets before p are in b, p and the rest in the renewed buffer
-		}
-		if renewed != nil { // b is empty: it goes back to the ring, the renewed one is used
-			r.free <- b // never blocks: the ring has room for every batch
-			b, renewed, msgs = renewed, nil, 0
 		}
 		if err != nil {
 			b.err = err
@@ -212,9 +200,10 @@ func (r *readAhead) read() {
 		}
 		if renewing && len(b.pkts) == cap(b.pkts) {
 			// The batch is full of packets before its buffer is full of bytes: the
-			// Source moves to the next batch's buffer now.
+			// Source moves to the next batch's buffer now (Renew always does, after a
+			// packet: the renew function above passes b on).
 			rn.Renew()
-			if stopped || !next() {
+			if stopped {
 				return
 			}
 		}

@@ -1,8 +1,12 @@
 package analyze
 
 import (
+	"context"
+	"path/filepath"
 	"testing"
 	"unsafe"
+
+	"github.com/ixaudit/ixaudit/capture"
 )
 
 // PreparedFast reports whether Prepare marked p fast, for the tests of analyze_test.
@@ -28,5 +32,32 @@ func TestCallStateHotLine(t *testing.T) {
 	// CallState of 512 bytes or more starts on a cache line.
 	if size := unsafe.Sizeof(c); size < 512 {
 		t.Errorf("CallState is %d bytes: its size class may not keep it aligned to 64 bytes", size)
+	}
+}
+
+// TestEndedCallsHoldLittle: a call listed in the result keeps its report record, not what
+// only a live dialog needs (media flows, endpoints, RTP maps, dedup maps): with every call
+// of a capture listed, that memory grew with the capture.
+func TestEndedCallsHoldLittle(t *testing.T) {
+	src, err := capture.Open(filepath.Join("..", "testdata", "captures", "media.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	res, err := New(Config{}).Audit(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Calls) == 0 {
+		t.Fatal("no call listed")
+	}
+	for _, c := range res.Calls {
+		if c.MediaStreams == 0 {
+			continue
+		}
+		if c.mediaFlows != nil || c.endpoints != nil || c.rtpMaps != nil || c.flows != nil || c.seen != nil || c.rules != nil {
+			t.Errorf("call %s: ended but holds %d media flows, %d endpoints, %d RTP maps, %d flows",
+				c.CallID, len(c.mediaFlows), len(c.endpoints), len(c.rtpMaps), len(c.flows))
+		}
 	}
 }

@@ -163,23 +163,27 @@ func TestReadAheadCaptures(t *testing.T) {
 	})
 }
 
+// renderAudit audits src with aud and returns the JSON report.
+func renderAudit(t *testing.T, aud *analyze.Auditor, src capture.Source) []byte {
+	t.Helper()
+	res, err := aud.Audit(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := (&report.JSON{}).Render(&buf, aud.Report(analyze.Tool{Name: "ixaudit"}, []*analyze.InputResult{res})); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 // TestReadAheadFrames checks the decoding and preparing readAhead does in its goroutine:
 // on every test capture, ReadPrepared gives the packet, the Frame, the Gap and the
 // analyze.Prepared that decoding and preparing the packet read directly gives, and the whole audit (every field of the JSON report) is the same
 // through readAhead as without it.
 func TestReadAheadFrames(t *testing.T) {
 	aud := analyze.New(analyze.Config{})
-	audit := func(src capture.Source) []byte {
-		res, err := aud.Audit(context.Background(), src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := (&report.JSON{}).Render(&buf, aud.Report(analyze.Tool{Name: "ixaudit"}, []*analyze.InputResult{res})); err != nil {
-			t.Fatal(err)
-		}
-		return buf.Bytes()
-	}
+	audit := func(src capture.Source) []byte { return renderAudit(t, aud, src) }
 	var (
 		dec       capture.Decoder
 		pre       analyze.Preparer
@@ -397,15 +401,7 @@ func TestReadAheadRenewedBuffers(t *testing.T) {
 	aud := analyze.New(analyze.Config{})
 	render := func(src capture.Source) []byte {
 		defer src.Close()
-		res, err := aud.Audit(context.Background(), src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := (&report.JSON{}).Render(&buf, aud.Report(analyze.Tool{Name: "ixaudit"}, []*analyze.InputResult{res})); err != nil {
-			t.Fatal(err)
-		}
-		return buf.Bytes()
+		return renderAudit(t, aud, src)
 	}
 	if a, b := render(open()), render(newReadAhead(open())); !bytes.Equal(a, b) {
 		t.Error("the audit through readAhead differs from the audit without it")

@@ -14,9 +14,10 @@ import (
 // on one core while the analysis runs on another.
 //
 // The packets are read into, or copied into, a small ring of reused batches: memory is
-// bounded by the ring, whatever the length of the capture, and no packet is allocated. The caller sees
-// exactly the packets, in exactly the order, that the inner Source gives, followed by its
-// error, so that the audit is the same as without it: only the scheduling differs.
+// bounded by the ring, whatever the length of the capture, and no packet is allocated.
+// The caller sees exactly the packets, in exactly the order, that the inner Source gives,
+// followed by its error, so that the audit is the same as without it: only the
+// scheduling differs.
 //
 // Like every Source, it is used by one goroutine; a Packet's Data is valid until the next
 // call to ReadPacket. Close stops the reader goroutine before it closes the inner Source.

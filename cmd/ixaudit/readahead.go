@@ -152,12 +152,16 @@ func (r *readAhead) read() {
 				stopped = true
 				return make([]byte, n) // Close was called: the reader stops after this call
 			}
-			if cap(b.data) < n {
-				// A record longer than a batch's buffer (the readers bound a record to a
-				// few hundred KiB): this batch's buffer grows to hold it.
-				b.data = make([]byte, 0, n)
+			// The Source reads as much as the buffer holds: readAheadBatchBytes, or n when
+			// it must move or read more at once (a long record, or the unread bytes of
+			// its own first buffer, 1 MiB). A buffer that grew for that is not lent whole
+			// again: a batch that took more bytes than its 1,280 packets need would end
+			// on the count, and every such end moves the unread rest to the next batch.
+			size := max(n, readAheadBatchBytes)
+			if cap(b.data) < size {
+				b.data = make([]byte, 0, size)
 			}
-			return b.data[:cap(b.data)]
+			return b.data[:size]
 		})
 	}
 	if b = take(); b == nil {

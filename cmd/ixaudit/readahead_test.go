@@ -358,12 +358,13 @@ func TestReadAheadRenewedBuffers(t *testing.T) {
 	defer direct.Close()
 	defer via.Close()
 	var (
-		dec     capture.Decoder
-		want    capture.Frame
-		batch   []capture.Packet // the packets of via's current batch, and copies of their data
-		saved   [][]byte
-		n       int
-		batches int
+		dec       capture.Decoder
+		want      capture.Frame
+		batch     []capture.Packet // the packets of via's current batch, and copies of their data
+		saved     [][]byte
+		n         int
+		batches   int
+		oversized int // batches with more bytes than a batch's buffer
 	)
 	for {
 		p, perr := direct.ReadPacket()
@@ -382,10 +383,15 @@ func TestReadAheadRenewedBuffers(t *testing.T) {
 		batch = append(batch, *q)
 		saved = append(saved, bytes.Clone(q.Data))
 		if via.i == len(via.cur.pkts) { // the batch's last packet: are all its packets whole?
+			size := 0
 			for k := range batch {
 				if !bytes.Equal(batch[k].Data, saved[k]) {
 					t.Fatalf("packet %d changed before the analysis was done with its batch", batch[k].Number)
 				}
+				size += 16 + len(batch[k].Data) // with its record header
+			}
+			if size > readAheadBatchBytes {
+				oversized++
 			}
 			batches++
 			batch, saved = batch[:0], saved[:0]
@@ -393,6 +399,12 @@ func TestReadAheadRenewedBuffers(t *testing.T) {
 	}
 	if batches < 10 {
 		t.Errorf("only %d batches", batches)
+	}
+	// Batches hold what one buffer does, but for the first few: the reader's own first
+	// buffer is 1 MiB, whose unread rest is moved on as it is. A batch that took more
+	// would end on its packet count, and move the unread rest of its buffer each time.
+	if oversized > 3 {
+		t.Errorf("%d of %d batches hold more than %d bytes of records", oversized, batches, readAheadBatchBytes)
 	}
 	if n != written {
 		t.Fatalf("%d packets read, %d written", n, written)

@@ -101,7 +101,7 @@ func (in *inputAuditor) sipDatagram(f *capture.Frame, b []byte, transport string
 	src := netip.AddrPortFrom(f.Src, f.SrcPort)
 	dst := netip.AddrPortFrom(f.Dst, f.DstPort)
 	if pr != nil && pr.msg != nil {
-		return in.judgeSIP(&pr.msg.Message, pr.msg.err, b, src, dst, transport, f.Cut)
+		return in.judgeSIP(pr.msg, b, src, dst, transport, f.Cut)
 	}
 	return in.sipMessage(b, src, dst, transport, f.Cut)
 }
@@ -112,12 +112,14 @@ type tcpSIP inputAuditor
 // sipMessage parses and judges one SIP message. cut is true when the snap length removed
 // part of it. It returns false when a cut message could not be parsed at all.
 func (in *inputAuditor) sipMessage(b []byte, src, dst netip.AddrPort, transport string, cut bool) bool {
-	m := &in.msg
-	return in.judgeSIP(m, m.Parse(b), b, src, dst, transport, cut)
+	ps := &in.msg
+	ps.err, ps.sdpDone = ps.Message.Parse(b), false
+	return in.judgeSIP(ps, b, src, dst, transport, cut)
 }
 
-// judgeSIP is sipMessage for the message b parsed into m, parsing having returned err.
-func (in *inputAuditor) judgeSIP(m *sip.Message, err error, b []byte, src, dst netip.AddrPort, transport string, cut bool) bool {
+// judgeSIP is sipMessage for the message b parsed into ps.
+func (in *inputAuditor) judgeSIP(ps *PreparedSIP, b []byte, src, dst netip.AddrPort, transport string, cut bool) bool {
+	m, err := &ps.Message, ps.err
 	end := in.ends(src, dst, transport)
 	if cut {
 		in.finding(nil, ruleset.RuleCaptureTruncated, in.at(src, dst, transport),
@@ -146,9 +148,7 @@ func (in *inputAuditor) judgeSIP(m *sip.Message, err error, b []byte, src, dst n
 	if c != nil {
 		in.ladder(c, m, &end)
 	}
-	if body := m.SDP(); len(body) > 0 {
-		in.judgeSDP(c, m, &end, body)
-	}
+	in.judgeSDP(c, ps, &end)
 	if c != nil && !existed && in.orphans != nil {
 		in.replayOrphans(c.CallID)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/ixaudit/ixaudit/analyze/media"
 	"github.com/ixaudit/ixaudit/analyze/ruleset"
-	"github.com/ixaudit/ixaudit/analyze/sdp"
 	"github.com/ixaudit/ixaudit/analyze/sip"
 	"github.com/ixaudit/ixaudit/capture"
 	"github.com/ixaudit/ixaudit/capture/tcpstream"
@@ -280,10 +279,9 @@ type inputAuditor struct {
 	// sipFlows are TCP flows on other ports found to carry SIP by their content.
 	sipFlows map[flowPair]bool
 
-	msg     sip.Message
+	msg     PreparedSIP        // a SIP message the analysis parses itself
 	wsBuf   []byte             // unmasked WebSocket payload
 	sctp    map[sctpKey][]byte // SCTP user messages being reassembled
-	sdp     sdp.Session
 	tracker *media.Tracker
 
 	calls    map[string]*CallState       // dialogs followed now, by Call-ID

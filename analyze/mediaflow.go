@@ -10,7 +10,6 @@ import (
 
 	"github.com/ixaudit/ixaudit/analyze/media"
 	"github.com/ixaudit/ixaudit/analyze/ruleset"
-	"github.com/ixaudit/ixaudit/analyze/sip"
 	"github.com/ixaudit/ixaudit/capture"
 )
 
@@ -60,11 +59,12 @@ func flowSlot(src, dst uint16) uint32 {
 }
 
 // judgeSDP applies the SDP rules and records the media endpoints the SDP announces.
-func (in *inputAuditor) judgeSDP(c *CallState, m *sip.Message, e *sipEnd, body []byte) {
-	s := &in.sdp
-	if err := s.Parse(body); err != nil {
+// ps is the message, with its SDP body, which ps parses unless it has already.
+func (in *inputAuditor) judgeSDP(c *CallState, ps *PreparedSIP, e *sipEnd) {
+	if !ps.parseSDP() || ps.sdpErr != nil {
 		return
 	}
+	s := &ps.sdp
 	side := sideUnknown
 	switch {
 	case e.fromTwilio:

@@ -6,6 +6,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/ixaudit/ixaudit/analyze/media"
+	"github.com/ixaudit/ixaudit/analyze/sdp"
 	"github.com/ixaudit/ixaudit/analyze/sip"
 	"github.com/ixaudit/ixaudit/capture"
 )
@@ -41,10 +42,50 @@ type Prepared struct {
 	kind      media.Kind
 }
 
-// PreparedSIP is a SIP message that Prepare parsed, and the error parsing returned.
+// PreparedSIP is a SIP message that Prepare parsed, the error parsing returned, and its
+// SDP body parsed: the analysis judges the message and its SDP without parsing either.
 type PreparedSIP struct {
 	Message sip.Message
 	err     error
+	// sdp is the message's SDP body (sip.Message.SDP) parsed, when sdpDone; sdpErr is what
+	// parsing it returned.
+	sdp     sdp.Session
+	sdpErr  error
+	sdpDone bool
+}
+
+// Err returns what parsing the message returned.
+func (p *PreparedSIP) Err() error { return p.err }
+
+// SDP returns the message's SDP body as parsed ahead, and what parsing it returned; ok is
+// false when it was not (the message has no SDP body, or did not parse).
+func (p *PreparedSIP) SDP() (s *sdp.Session, ok bool, err error) {
+	if !p.sdpDone {
+		return nil, false, nil
+	}
+	return &p.sdp, true, p.sdpErr
+}
+
+// parse parses b into p: the message, and its SDP body when it has one.
+func (p *PreparedSIP) parse(b []byte) {
+	p.err = p.Message.Parse(b)
+	p.sdpDone = false
+	if p.err == nil {
+		p.parseSDP()
+	}
+}
+
+// parseSDP parses the message's SDP body into p.sdp, once; it reports whether there is
+// one.
+func (p *PreparedSIP) parseSDP() bool {
+	if !p.sdpDone {
+		body := p.Message.SDP()
+		if len(body) == 0 {
+			return false
+		}
+		p.sdpErr, p.sdpDone = p.sdp.Parse(body), true
+	}
+	return true
 }
 
 // Preparer computes Prepared. Its zero value is ready; it is used by one goroutine.
@@ -77,7 +118,7 @@ func (pr *Preparer) Prepare(p *capture.Packet, f *capture.Frame, g capture.Gap, 
 	if msg == nil || !out.parsedAsSIP(f) {
 		return false
 	}
-	msg.err = msg.Message.Parse(f.Payload)
+	msg.parse(f.Payload)
 	out.msg = msg
 	return true
 }

@@ -194,8 +194,19 @@ func TestReadAheadFrames(t *testing.T) {
 	// Prepared is compared field by field, unexported ones too, and the SIP message it may
 	// refer to likewise: a message parsed into a reused one holds empty lists where a
 	// fresh one holds nil, and errors are new values that say the same.
-	samePrepared := cmp.Options{cmp.Exporter(func(reflect.Type) bool { return true }), cmpopts.EquateEmpty(),
-		cmp.Comparer(func(a, b error) bool { return (a == nil) == (b == nil) && (a == nil || a.Error() == b.Error()) })}
+	sameErr := func(a, b error) bool { return (a == nil) == (b == nil) && (a == nil || a.Error() == b.Error()) }
+	sameParsed := cmp.Options{cmp.Exporter(func(reflect.Type) bool { return true }), cmpopts.EquateEmpty(), cmp.Comparer(sameErr)}
+	// A parsed message is compared by what it gives: a reused one keeps the SDP of an
+	// earlier message when the new one has none.
+	samePrepared := append(cmp.Options{cmp.Comparer(func(a, b *analyze.PreparedSIP) bool {
+		if a == nil || b == nil {
+			return a == b
+		}
+		as, aok, aerr := a.SDP()
+		bs, bok, berr := b.SDP()
+		return cmp.Equal(a.Message, b.Message, sameParsed) && sameErr(a.Err(), b.Err()) &&
+			aok == bok && sameErr(aerr, berr) && (!aok || cmp.Equal(as, bs, sameParsed))
+	})}, sameParsed...)
 	eachCapture(t, func(name string, direct capture.Source, via *readAhead) {
 		var (
 			want     capture.Frame

@@ -49,7 +49,8 @@ type CallState struct {
 
 	// Media bookkeeping.
 	rtpMaps []rtpMap
-	flows   []*flowInfo // media flows attributed to the call (forgetFlows)
+	flows   []*flowInfo   // media flows attributed to the call (forgetFlows)
+	ladder  []ladderEntry // its SIP messages, made into Messages when it is listed with them
 }
 
 func (c *CallState) addRule(rule string) {
@@ -264,29 +265,110 @@ func (in *inputAuditor) callFor(m *sip.Message, e *sipEnd) *CallState {
 
 // ladder keeps the message for the call's ladder diagram.
 func (in *inputAuditor) ladder(c *CallState, m *sip.Message, e *sipEnd) {
-	if len(c.Messages) >= in.a.cfg.MaxLadder {
+	if len(c.ladder) >= in.a.cfg.MaxLadder {
 		return
 	}
-	msg := Message{
-		Packet:    in.cur.Number,
-		Time:      formatTime(in.cur.Time),
-		Src:       e.src.String(),
-		Dst:       e.dst.String(),
-		Transport: e.transport,
-		SDP:       len(m.SDP()) > 0,
+	le := ladderEntry{
+		packet:    in.cur.Number,
+		time:      in.cur.Time,
+		src:       e.src,
+		dst:       e.dst,
+		transport: e.transport,
+		sdp:       len(m.SDP()) > 0,
 	}
 	if m.IsRequest() {
-		msg.Label = string(m.Method())
+		le.method = token(m.Method())
 	} else {
-		msg.Label = strconv.Itoa(m.StatusCode())
-		if r := m.Reason(); len(r) > 0 {
-			msg.Label += " " + string(r)
-		}
+		le.status = m.StatusCode()
+		le.reason = token(m.Reason())
 	}
 	if cs := m.CSeq(); len(cs.Method) > 0 {
-		msg.CSeq = strconv.FormatUint(uint64(cs.Num), 10) + " " + string(cs.Method)
+		le.cseq, le.cseqMethod = cs.Num, token(cs.Method)
 	}
-	c.Messages = append(c.Messages, msg)
+	if c.ladder == nil {
+		c.ladder = make([]ladderEntry, 0, 8) // INVITE to the BYE's answer, with a provisional
+	}
+	c.ladder = append(c.ladder, le)
+}
+
+// ladderEntry is a SIP message of a call's ladder as the analysis keeps it: the call is
+// listed with its ladder only when it has a finding (or with --all-ladders), so the
+// report's strings (Message) are made only then (messages).
+type ladderEntry struct {
+	packet     int
+	time       time.Time
+	src, dst   netip.AddrPort
+	transport  string
+	method     string // a request's method, "" for a response
+	status     int    // a response's status code
+	reason     string // a response's reason phrase
+	cseq       uint32
+	cseqMethod string // "" when the message has no CSeq
+	sdp        bool
+}
+
+// messages returns the ladder in its report form, in the order the messages were judged.
+func (c *CallState) messages() []Message {
+	if len(c.ladder) == 0 {
+		return nil
+	}
+	out := make([]Message, len(c.ladder))
+	for i := range c.ladder {
+		le := &c.ladder[i]
+		msg := &out[i]
+		*msg = Message{
+			Packet:    le.packet,
+			Time:      formatTime(le.time),
+			Src:       le.src.String(),
+			Dst:       le.dst.String(),
+			Transport: le.transport,
+			SDP:       le.sdp,
+		}
+		if le.method != "" {
+			msg.Label = le.method
+		} else {
+			msg.Label = strconv.Itoa(le.status)
+			if le.reason != "" {
+				msg.Label += " " + le.reason
+			}
+		}
+		if le.cseqMethod != "" {
+			msg.CSeq = strconv.FormatUint(uint64(le.cseq), 10) + " " + le.cseqMethod
+		}
+	}
+	return out
+}
+
+// token returns b as a string, without allocating for the methods and reason phrases
+// nearly every ladder is made of.
+func token(b []byte) string {
+	switch string(b) {
+	case "INVITE":
+		return "INVITE"
+	case "ACK":
+		return "ACK"
+	case "BYE":
+		return "BYE"
+	case "CANCEL":
+		return "CANCEL"
+	case "OPTIONS":
+		return "OPTIONS"
+	case "UPDATE":
+		return "UPDATE"
+	case "PRACK":
+		return "PRACK"
+	case "INFO":
+		return "INFO"
+	case "OK":
+		return "OK"
+	case "Trying":
+		return "Trying"
+	case "Ringing":
+		return "Ringing"
+	case "Session Progress":
+		return "Session Progress"
+	}
+	return string(b)
 }
 
 // Call lifecycle limits, in packet time.
@@ -377,9 +459,10 @@ func (in *inputAuditor) finalize(c *CallState) {
 		c.End = formatTime(c.end)
 	}
 	c.Rules = sortedRules(c.rules)
-	if c.Findings == 0 && !in.a.cfg.AllLadders {
-		c.Messages = nil
+	if c.Findings > 0 || in.a.cfg.AllLadders {
+		c.Messages = c.messages()
 	}
+	c.ladder = nil
 	// Messages held until their INVITE came join the ladder in capture order.
 	sort.SliceStable(c.Messages, func(i, j int) bool { return c.Messages[i].Packet < c.Messages[j].Packet })
 	in.res.countCall(c, in.a.cfg.maxListedCalls())

@@ -63,7 +63,8 @@ func (in *inputAuditor) snapshot(linkTypes []capture.LinkType, drops uint64) *In
 			cp.End = formatTime(c.end)
 		}
 		cp.Rules = sortedRules(c.rules)
-		cp.Messages = append([]Message(nil), c.Messages...)
+		cp.Messages = c.messages()
+		cp.ladder = nil
 		r.CallsByPath[cp.Path]++
 		if cp.Edge != "" {
 			r.CallsByEdge[cp.Edge]++

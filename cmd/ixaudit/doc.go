@@ -184,6 +184,14 @@
 //
 // Every format gives the same exit code: the verdict is computed by the analysis.
 //
+// # Environment
+//
+//	NO_COLOR             no colour in the table, even on a terminal
+//	GOGC, GOMEMLIMIT     the Go runtime's own memory pacing instead of ixaudit's (collect at
+//	                     32 MiB, or 1.5 times the live heap when that is larger)
+//	IXAUDIT_CPUPROFILE   write a CPU profile of the run to this file (go tool pprof), for a
+//	                     report of a slow audit
+//
 // # Limits
 //
 // SIP over TLS cannot be read: its peer, port and the server name in the ClientHello are

@@ -96,7 +96,14 @@ func (t *Tracker) AddRTP(src, dst netip.AddrPort, payload []byte, arrival time.T
 // packet's source, destination and SSRC, the stream is found without a lookup. Any other
 // hint, nil included, is ignored: the result is always AddRTP's.
 func (t *Tracker) AddRTPInfo(hint *Stream, src, dst netip.AddrPort, info *RTPInfo, arrival time.Time, packet int) *Stream {
-	s := t.stream(StreamKey{Src: src, Dst: dst, SSRC: info.SSRC}, arrival, hint)
+	t.advance(arrival) // may evict hint
+	s := hint
+	if s == nil || s.owner != t || s.ssrc != info.SSRC || s.src != src || s.dst != dst {
+		s = t.stream(StreamKey{Src: src, Dst: dst, SSRC: info.SSRC})
+	} else if t.head != s {
+		t.unlink(s)
+		t.pushFront(s)
+	}
 	s.st.add(info.Seq, info.Timestamp, info.PayloadType, info.Marker, int(info.PayloadLen), arrival, packet)
 	return s
 }
@@ -104,19 +111,14 @@ func (t *Tracker) AddRTPInfo(hint *Stream, src, dst netip.AddrPort, info *RTPInf
 // Lookup returns the stream with the given key, or nil.
 func (t *Tracker) Lookup(k StreamKey) *Stream { return t.streams[k] }
 
-// stream returns the stream for k, created if needed, and makes it the most recent. hint
-// is AddRTPInfo's.
-func (t *Tracker) stream(k StreamKey, now time.Time, hint *Stream) *Stream {
-	t.advance(now) // may evict hint
-	s := hint
-	if s == nil || s.owner != t || s.ssrc != k.SSRC || s.src != k.Src || s.dst != k.Dst {
-		slot := &t.recent[recentSlot(k.SSRC)]
-		s = *slot
-		if s == nil || s.ssrc != k.SSRC || s.src != k.Src || s.dst != k.Dst {
-			s = t.streams[k]
-			if s != nil {
-				*slot = s
-			}
+// stream returns the stream for k, created if needed, and makes it the most recent.
+func (t *Tracker) stream(k StreamKey) *Stream {
+	slot := &t.recent[recentSlot(k.SSRC)]
+	s := *slot
+	if s == nil || s.ssrc != k.SSRC || s.src != k.Src || s.dst != k.Dst {
+		s = t.streams[k]
+		if s != nil {
+			*slot = s
 		}
 	}
 	if s == nil {

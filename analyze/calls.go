@@ -114,7 +114,7 @@ type tcpSIP inputAuditor
 // part of it. It returns false when a cut message could not be parsed at all.
 func (in *inputAuditor) sipMessage(b []byte, src, dst netip.AddrPort, transport string, cut bool) bool {
 	ps := &in.msg
-	ps.err, ps.sdpDone = ps.Message.Parse(b), false
+	ps.parseMessage(b) // its SDP, if judged, is parsed then
 	return in.judgeSIP(ps, b, src, dst, transport, cut)
 }
 

@@ -68,11 +68,15 @@ func (p *PreparedSIP) SDP() (s *sdp.Session, ok bool, err error) {
 
 // parse parses b into p: the message, and its SDP body when it has one.
 func (p *PreparedSIP) parse(b []byte) {
-	p.err = p.Message.Parse(b)
-	p.sdpDone = false
-	if p.err == nil {
+	if p.parseMessage(b) == nil {
 		p.parseSDP()
 	}
+}
+
+// parseMessage parses b into p, leaving its SDP body to parseSDP.
+func (p *PreparedSIP) parseMessage(b []byte) error {
+	p.err, p.sdpDone = p.Message.Parse(b), false
+	return p.err
 }
 
 // parseSDP parses the message's SDP body into p.sdp, once; it reports whether there is

@@ -292,7 +292,7 @@ func (in *inputAuditor) ladder(c *CallState, m *sip.Message, e *sipEnd) {
 }
 
 // ladderEntry is a SIP message of a call's ladder as the analysis keeps it: the call is
-// listed with its ladder only when it has a finding (or with --all-ladders), so the
+// listed with its ladder only when it has a finding (or with --all-calls), so the
 // report's strings (Message) are made only then (messages).
 type ladderEntry struct {
 	packet     int

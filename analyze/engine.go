@@ -465,18 +465,18 @@ func isSIPPort(port uint16) bool {
 // from being judged.
 func (in *inputAuditor) udp(f *capture.Frame, pr *Prepared) (use, gap string) {
 	b := f.Payload
-	switch {
-	case pr.hep: // on port 9060 or any other: HEP is told by its "HEP3" magic
+	switch pr.route(f) {
+	case routeHEP: // on port 9060 or any other: HEP is told by its "HEP3" magic
 		if in.hepPacket(b) {
 			return useHEP, ""
 		}
 		return useOther, ""
-	case isDNSPort(f.SrcPort) || isDNSPort(f.DstPort):
+	case routeDNS:
 		if in.dnsPacket(f) {
 			return useDNS, ""
 		}
 		return useOther, ""
-	case isSIPPort(f.SrcPort) || isSIPPort(f.DstPort) || pr.sipLike:
+	case routeSIP:
 		if pr.keepAlive {
 			return useSIP, ""
 		}
@@ -487,7 +487,8 @@ func (in *inputAuditor) udp(f *capture.Frame, pr *Prepared) (use, gap string) {
 			return "", capture.GapSnapLen.String()
 		}
 		return useSIP, ""
-	case pr.keepAlive && in.twilioSignalling(f):
+	}
+	if pr.keepAlive && in.twilioSignalling(f) {
 		// A keep-alive to or from a Twilio signalling address on another port is SIP.
 		// Anything else there is judged as media would be (STUN included), so the rule
 		// set is not consulted for every RTP packet.

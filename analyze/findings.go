@@ -122,8 +122,8 @@ const timeLayout = "2006-01-02T15:04:05.000000Z07:00"
 
 // formatTime renders packet time as timeLayout does. Every SIP message of a call's ladder
 // and every stream's start and end is rendered, so the common case (years 0 to 9999) is
-// written by hand, about ten times faster than Time.Format; TestFormatTime checks it
-// against Format.
+// written by hand, about three times faster than Time.Format (107 ns against 308 ns);
+// TestFormatTime checks it against Format.
 func formatTime(t time.Time) string {
 	t = t.UTC()
 	year, month, day := t.Date()

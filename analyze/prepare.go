@@ -127,24 +127,40 @@ func (pr *Preparer) Prepare(p *capture.Packet, f *capture.Frame, g capture.Gap, 
 	return true
 }
 
-// isFast reports whether the datagram f, prepared as p, is RTP over IPv4 that
-// inputAuditor.udp hands to mediaPacket: the conditions of udp, in its order.
-func (p *Prepared) isFast(f *capture.Frame) bool {
-	return p.kind == media.KindRTP && !p.hep && !isDNSPort(f.SrcPort) && !isDNSPort(f.DstPort) &&
-		!isSIPPort(f.SrcPort) && !isSIPPort(f.DstPort) && !p.sipLike && !p.keepAlive &&
-		f.Src.Is4() && f.Dst.Is4()
+// udpRoute is where inputAuditor.udp sends a datagram, decided by its ports and by what
+// its payload looks like, before any state is consulted (route).
+type udpRoute uint8
+
+const (
+	routeHEP   udpRoute = iota // HEP3, on any port
+	routeDNS                   // DNS or multicast DNS ports
+	routeSIP                   // a SIP port, or a payload that looks like SIP
+	routeMedia                 // anything else: media, or a keep-alive to Twilio (udp decides)
+)
+
+// route returns where udp sends the datagram f, prepared as p. udp, isFast and
+// parsedAsSIP all go by it, so that what is prepared ahead follows udp's order.
+func (p *Prepared) route(f *capture.Frame) udpRoute {
+	switch {
+	case p.hep:
+		return routeHEP
+	case isDNSPort(f.SrcPort) || isDNSPort(f.DstPort):
+		return routeDNS
+	case isSIPPort(f.SrcPort) || isSIPPort(f.DstPort) || p.sipLike:
+		return routeSIP
+	}
+	return routeMedia
 }
 
-// parsedAsSIP reports whether the analysis parses the datagram f, prepared as p, as a SIP
-// message: the conditions of inputAuditor.udp, in its order.
+// isFast reports whether the datagram f, prepared as p, is RTP over IPv4 that udp hands
+// straight to mediaPacket.
+func (p *Prepared) isFast(f *capture.Frame) bool {
+	return p.kind == media.KindRTP && !p.keepAlive && p.route(f) == routeMedia && f.Src.Is4() && f.Dst.Is4()
+}
+
+// parsedAsSIP reports whether udp parses the datagram f, prepared as p, as a SIP message.
 func (p *Prepared) parsedAsSIP(f *capture.Frame) bool {
-	switch {
-	case p.hep, isDNSPort(f.SrcPort) || isDNSPort(f.DstPort):
-		return false
-	case isSIPPort(f.SrcPort) || isSIPPort(f.DstPort) || p.sipLike:
-		return !p.keepAlive && !p.stun
-	}
-	return false
+	return p.route(f) == routeSIP && !p.keepAlive && !p.stun
 }
 
 // prepare computes out for a UDP payload.

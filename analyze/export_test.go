@@ -61,3 +61,47 @@ func TestEndedCallsHoldLittle(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotLadder: a snapshot lists a call in progress with the ladder it has so far
+// (the ladder is kept compact and made into Messages on demand), the same messages as the
+// call's ladder once it has ended.
+func TestSnapshotLadder(t *testing.T) {
+	src, err := capture.Open(filepath.Join("..", "testdata", "captures", "eth.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	a := New(Config{AllLadders: true})
+	sess := a.NewSession("eth.pcap")
+	var mid []Message
+	for n := 1; ; n++ {
+		p, err := src.ReadPacket()
+		if err != nil {
+			break
+		}
+		sess.Packet(&p)
+		if n == 50 { // after the INVITE, 100, 180, 200 and ACK, before the BYE
+			snap := sess.Snapshot(src.LinkTypes(), 0)
+			if len(snap.Calls) != 1 {
+				t.Fatalf("snapshot after packet 50: %d calls, want the one in progress", len(snap.Calls))
+			}
+			mid = snap.Calls[0].Messages
+		}
+	}
+	final := sess.Close(src.LinkTypes(), 0)
+	if len(final.Calls) != 1 {
+		t.Fatalf("%d calls at the end, want 1", len(final.Calls))
+	}
+	end := final.Calls[0].Messages
+	if len(mid) != 5 || len(end) != 7 {
+		t.Fatalf("ladder of %d messages in progress, %d at the end; want 5 and 7", len(mid), len(end))
+	}
+	for i := range mid {
+		if mid[i] != end[i] {
+			t.Errorf("message %d: %+v in progress, %+v at the end", i, mid[i], end[i])
+		}
+	}
+	if end[0].Label != "INVITE" || end[1].Label != "100 Trying" || end[0].CSeq == "" || end[0].Time == "" || end[0].Src == "" {
+		t.Errorf("ladder starts %+v, %+v", end[0], end[1])
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -11,7 +12,7 @@ import (
 
 func main() {
 	paceMemory(os.Getenv)
-	stopProfile := cpuProfile(os.Getenv("IXAUDIT_CPUPROFILE"))
+	stopProfile := cpuProfile(os.Getenv("IXAUDIT_CPUPROFILE"), os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -21,9 +22,9 @@ func main() {
 
 // cpuProfile starts writing a CPU profile of the whole run (go tool pprof) to the file
 // named by IXAUDIT_CPUPROFILE, when set: for a report of a slow audit. It returns the
-// function that ends the profile. A file that cannot be written is said on standard
-// error; the run goes on.
-func cpuProfile(name string) (stop func()) {
+// function that ends the profile. A file that cannot be written is said on stderr; the
+// run goes on.
+func cpuProfile(name string, stderr io.Writer) (stop func()) {
 	if name == "" {
 		return func() {}
 	}
@@ -35,13 +36,13 @@ func cpuProfile(name string) (stop func()) {
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "ixaudit: IXAUDIT_CPUPROFILE: %v\n", err)
+		fmt.Fprintf(stderr, "ixaudit: IXAUDIT_CPUPROFILE: %v\n", err)
 		return func() {}
 	}
 	return func() {
 		pprof.StopCPUProfile()
 		if err := f.Close(); err != nil {
-			fmt.Fprintf(os.Stderr, "ixaudit: IXAUDIT_CPUPROFILE: %v\n", err)
+			fmt.Fprintf(stderr, "ixaudit: IXAUDIT_CPUPROFILE: %v\n", err)
 		}
 	}
 }

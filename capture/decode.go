@@ -1,6 +1,9 @@
 package capture
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"net/netip"
+)
 
 // Bounds on the nesting the decoder follows. Deeper input is treated as hostile.
 const (
@@ -53,6 +56,48 @@ type Decoder struct{}
 // and is GapMalformed when it does not.
 func (d *Decoder) Decode(p *Packet, f *Frame) Gap {
 	*f = Frame{}
+	if p.LinkType == LinkEthernet && decodeQuick(f, p.Data) {
+		return GapNone
+	}
+	return decodeLink(p, f)
+}
+
+// decodeQuick decodes the commonest frame on an SBC's links, untagged Ethernet carrying
+// an IPv4 datagram without options, unfragmented, carrying a whole UDP datagram, in one
+// function rather than through the general path's chain of one function per layer (on
+// the benchmark capture, nearly every packet). It decodes into f, which must be zero,
+// exactly what the general path would and reports true, or reports false without
+// writing f for anything else: the general path decodes it. FuzzDecode checks that both
+// paths agree.
+func decodeQuick(f *Frame, b []byte) bool {
+	// Ethernet: EtherType IPv4; IPv4: version 4, a 20-byte header.
+	if len(b) < 14+20+8 || b[12] != 0x08 || b[13] != 0x00 || b[14] != 0x45 {
+		return false
+	}
+	ip := b[14:]
+	total := int(binary.BigEndian.Uint16(ip[2:]))
+	// The datagram is captured whole (the rest of the frame is padding), not a
+	// fragment (more-fragments flag and offset zero), and UDP.
+	if total < 20+8 || total > len(ip) || binary.BigEndian.Uint16(ip[6:])&0x3fff != 0 || ip[9] != ProtoUDP {
+		return false
+	}
+	udp := ip[20:total]
+	n := int(binary.BigEndian.Uint16(udp[4:]))
+	dst := binary.BigEndian.Uint16(udp[2:])
+	if n < 8 || n > len(udp) || dst == decodeVXLANPort {
+		return false
+	}
+	f.IPVersion = 4
+	f.Src = netip.AddrFrom4([4]byte(ip[12:16]))
+	f.Dst = netip.AddrFrom4([4]byte(ip[16:20]))
+	f.Proto = ProtoUDP
+	f.SrcPort, f.DstPort = binary.BigEndian.Uint16(udp), dst
+	f.Payload = udp[8:n]
+	return true
+}
+
+// decodeLink is Decode's general path, into f zeroed.
+func decodeLink(p *Packet, f *Frame) Gap {
 	b := p.Data
 	cut := p.Length > len(b)
 	switch p.LinkType {

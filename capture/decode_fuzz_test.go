@@ -3,6 +3,7 @@ package capture
 import (
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 // decodeFuzzLinks are the link types FuzzDecode chooses from; the last is not supported.
@@ -44,6 +45,11 @@ func FuzzDecode(f *testing.F) {
 		if !decodeTEqual(fresh, reused) {
 			t.Fatalf("frame after decoding another packet differs from a fresh one:\nfresh  %+v\nreused %+v", fresh, reused)
 		}
+		// The quick path (decodeQuick) decodes what the general path would.
+		var general Frame
+		if g := decodeLink(&pb, &general); g != gap || !decodeTEqual(fresh, general) || !sameSlice(fresh.Payload, general.Payload) {
+			t.Fatalf("Decode gave %q, the general path %q:\nDecode  %+v\ngeneral %+v", gap, g, fresh, general)
+		}
 		if gap.String() == "unknown" || gap >= GapFragmentsIncomplete {
 			t.Fatalf("Decode returned gap %d (%q), not a decoder's reason", gap, gap)
 		}
@@ -60,6 +66,12 @@ func FuzzDecode(f *testing.F) {
 			t.Fatal("Cut set on a packet the snap length did not cut")
 		}
 	})
+}
+
+// sameSlice reports whether a and b are the same slice of the same array: same start,
+// length and capacity.
+func sameSlice(a, b []byte) bool {
+	return len(a) == len(b) && cap(a) == cap(b) && unsafe.SliceData(a) == unsafe.SliceData(b)
 }
 
 // decodeFuzzWithin reports whether sub is a subslice of b.

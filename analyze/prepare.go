@@ -165,6 +165,22 @@ func (p *Prepared) parsedAsSIP(f *capture.Frame) bool {
 
 // prepare computes out for a UDP payload.
 func (pr *Preparer) prepare(b []byte, out *Prepared) {
+	if len(b) > 0 && b[0] >= 0x80 && b[0] < 0xc0 {
+		// Version 2 in the first two bits, as in RTP and RTCP, and in no HEP3 magic,
+		// SIP start line, keep-alive or STUN message: only the media kind needs looking
+		// at, for the commonest payload by far. prepareAny gives the same
+		// (TestPrepareVersion2).
+		*out = Prepared{ok: true, kind: media.Classify(b)}
+		if out.kind == media.KindRTP {
+			media.ReadRTP(&pr.hdr, b, &out.rtp)
+		}
+		return
+	}
+	pr.prepareAny(b, out)
+}
+
+// prepareAny is prepare for any payload, every test made.
+func (pr *Preparer) prepareAny(b []byte, out *Prepared) {
 	*out = Prepared{
 		ok:        true,
 		hep:       isHEP3(b),

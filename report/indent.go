@@ -1,5 +1,7 @@
 package report
 
+import "bytes"
+
 // appendIndent appends to dst the compact JSON src indented as encoding/json's Indent
 // (and json.Encoder with SetIndent) indents it: each element of a non-empty object or
 // array on a line of its own, after prefix and one indent per level, a space after each
@@ -20,11 +22,22 @@ func appendIndent(dst, src []byte, prefix, indent string) []byte {
 		c := src[i]
 		switch c {
 		case '"':
-			// A string, escapes included, copied as it is.
+			// A string, escapes included, copied as it is. It ends at the first quote
+			// after an even number of backslashes (none, or escaped backslashes).
 			j := i + 1
-			for j < len(src) && src[j] != '"' {
-				if src[j] == '\\' {
-					j++
+			for {
+				k := bytes.IndexByte(src[j:], '"')
+				if k < 0 {
+					j = len(src)
+					break
+				}
+				j += k
+				escapes := 0
+				for m := j - 1; m > i && src[m] == '\\'; m-- {
+					escapes++
+				}
+				if escapes%2 == 0 {
+					break
 				}
 				j++
 			}

@@ -14,13 +14,18 @@ import (
 // JSON renders the canonical report of PRODUCT.md: one 2-space indented object. The output is
 // deterministic: map keys are sorted by encoding/json, slices keep the analysis' order, and
 // nil slices and maps are written as [] and {} so that consumers never see null.
-type JSON struct{}
+type JSON struct {
+	// Workers is the number of goroutines that encode the calls, streams and findings
+	// (0 or 1: the calling goroutine alone). The output is the same for any number.
+	Workers int
+}
 
 // Render writes r as JSON followed by a newline. It does not modify r.
 //
-// The calls, streams and findings are encoded one at a time into w, so that the memory
+// The calls, streams and findings are encoded a few at a time into w, so that the memory
 // Render needs does not grow with their number; the bytes are those of encoding the whole
-// report at once.
+// report at once. With Workers above 1, that many goroutines encode them, a bounded
+// number of chunks ahead of the one being written.
 func (j *JSON) Render(w io.Writer, r *analyze.Report) error {
 	if r == nil {
 		return errors.New("report: nil report")
@@ -37,7 +42,6 @@ func (j *JSON) Render(w io.Writer, r *analyze.Report) error {
 	}
 	doc := appendIndent(nil, bytes.TrimSuffix(compact.Bytes(), []byte("\n")), "", "  ")
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var elem []byte
 	lists := []struct {
 		key string
 		n   int
@@ -62,24 +66,121 @@ func (j *JSON) Render(w io.Writer, r *analyze.Report) error {
 			continue
 		}
 		bw.WriteString("[\n")
-		for i := range l.n {
-			if i > 0 {
-				bw.WriteString(",\n")
-			}
-			compact.Reset()
-			if err := enc.Encode(l.at(i)); err != nil {
-				return fmt.Errorf("report: encoding JSON: %s %d: %w", l.key, i, err)
-			}
-			// An element of a top-level list is 2 levels deep.
-			elem = appendIndent(elem[:0], bytes.TrimSuffix(compact.Bytes(), []byte("\n")), "    ", "  ")
-			bw.WriteString("    ")
-			bw.Write(elem)
+		if err := encodeElements(bw, l.key, l.n, l.at, j.Workers); err != nil {
+			return err
 		}
 		bw.WriteString("\n  ]")
 	}
 	bw.Write(doc)
 	bw.WriteString("\n")
 	return bw.Flush()
+}
+
+// jsonChunk is the number of list elements one goroutine encodes at a time.
+const jsonChunk = 64
+
+// encodeElements writes elements 0 to n-1 of a top-level list (at(i) is the i-th), each
+// indented to its depth, separated by commas, on workers goroutines (1 or fewer: on this
+// one). Chunks of jsonChunk elements are encoded in parallel and written in order; at most
+// 2 × workers of them are encoded ahead of the one being written.
+func encodeElements(w io.Writer, key string, n int, at func(int) any, workers int) error {
+	chunks := (n + jsonChunk - 1) / jsonChunk
+	if workers <= 1 || chunks == 1 {
+		var (
+			c elementEncoder
+			b []byte
+		)
+		for k := range chunks {
+			var err error
+			if b, err = c.chunk(b[:0], k, n, key, at); err != nil {
+				return err
+			}
+			w.Write(b)
+		}
+		return nil
+	}
+	type result struct {
+		b   *[]byte
+		err error
+	}
+	type job struct {
+		k   int
+		out chan result
+	}
+	ahead := 2 * workers
+	jobs := make(chan job)
+	order := make(chan chan result, ahead) // the results, in chunk order
+	free := make(chan *[]byte, ahead+workers)
+	for range cap(free) {
+		free <- new([]byte)
+	}
+	done := make(chan struct{}) // closed when the writer returns
+	defer close(done)
+	go func() { // hands the chunks out in order, no more than order holds ahead
+		defer close(jobs)
+		defer close(order)
+		for k := range chunks {
+			out := make(chan result, 1)
+			select {
+			case order <- out:
+			case <-done:
+				return
+			}
+			select {
+			case jobs <- job{k, out}:
+			case <-done:
+				return
+			}
+		}
+	}()
+	for range workers {
+		go func() {
+			var c elementEncoder
+			for j := range jobs {
+				buf := <-free // there is one for each chunk ahead and each worker
+				var err error
+				*buf, err = c.chunk((*buf)[:0], j.k, n, key, at)
+				j.out <- result{buf, err}
+			}
+		}()
+	}
+	for out := range order {
+		r := <-out
+		if r.err != nil {
+			return r.err
+		}
+		w.Write(*r.b)
+		free <- r.b
+	}
+	return nil
+}
+
+// elementEncoder encodes chunks of a list's elements, reusing its buffer.
+type elementEncoder struct {
+	compact bytes.Buffer
+	enc     *json.Encoder
+}
+
+// chunk appends to dst the k-th chunk of a list of n elements: each element after the
+// list's first preceded by a comma and a line break, and indented as an element of a
+// top-level list.
+func (c *elementEncoder) chunk(dst []byte, k, n int, key string, at func(int) any) ([]byte, error) {
+	if c.enc == nil {
+		c.enc = newJSONEncoder(&c.compact)
+	}
+	for i := k * jsonChunk; i < min(n, (k+1)*jsonChunk); i++ {
+		if i > 0 {
+			dst = append(dst, ",\n"...)
+		}
+		c.compact.Reset()
+		if err := c.enc.Encode(at(i)); err != nil {
+			return dst, fmt.Errorf("report: encoding JSON: %s %d: %w", key, i, err)
+		}
+		// An element of a top-level list is 2 levels deep.
+		dst = append(dst, "    "...)
+		dst = appendIndent(dst, bytes.TrimSuffix(c.compact.Bytes(), []byte("\n")), "    ", "  ")
+	}
+	return dst, nil
 }
 
 // newJSONEncoder returns the encoder of the canonical report, compact and without HTML

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
+	"math"
 	"strings"
 	"testing"
 
@@ -191,4 +193,31 @@ func FuzzReadJSON(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestJSONWorkers renders a report whose lists take several chunks each on 1 to 8
+// goroutines: the bytes are the same, and an element that cannot be encoded (a NaN
+// jitter) gives the same error, naming it, whatever the number.
+func TestJSONWorkers(t *testing.T) {
+	r := bigReport(300) // 300 calls and findings, 600 streams: 5 to 10 chunks a list
+	var want bytes.Buffer
+	if err := (&JSON{}).Render(&want, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{1, 2, 3, 8} {
+		var got bytes.Buffer
+		if err := (&JSON{Workers: workers}).Render(&got, r); err != nil {
+			t.Fatalf("%d workers: %v", workers, err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("%d workers: %d bytes differ from the %d of one goroutine", workers, got.Len(), want.Len())
+		}
+	}
+	r.Streams[450].JitterMaxMs = math.NaN()
+	for _, workers := range []int{0, 2, 8} {
+		err := (&JSON{Workers: workers}).Render(io.Discard, r)
+		if err == nil || !strings.Contains(err.Error(), "streams 450") {
+			t.Fatalf("%d workers: error %v, want one about streams 450", workers, err)
+		}
+	}
 }

@@ -127,6 +127,11 @@ func (pr *Preparer) Prepare(p *capture.Packet, f *capture.Frame, g capture.Gap, 
 	return true
 }
 
+// Fast reports whether the analysis judges the datagram from p alone (an RTP datagram
+// over IPv4 that goes straight to the media analysis), without reading its Packet or
+// Frame.
+func (p *Prepared) Fast() bool { return p.fast }
+
 // udpRoute is where inputAuditor.udp sends a datagram, decided by its ports and by what
 // its payload looks like, before any state is consulted (route).
 type udpRoute uint8
@@ -202,6 +207,7 @@ type PreparedSource interface {
 	// ReadPrepared returns the next packet, its decoding, the gap Decode returned and
 	// what Prepare gave. At the end of the capture it returns io.EOF, and the error that
 	// ended the capture otherwise, as ReadPacket does. The Packet, Frame and Prepared are
-	// the source's own: valid, and the consumer's to change, until the next call.
+	// the source's own: valid, and the consumer's to change, until the next call. When
+	// the Prepared is Fast, the Frame is not read and may be nil.
 	ReadPrepared() (*capture.Packet, *capture.Frame, capture.Gap, *Prepared, error)
 }

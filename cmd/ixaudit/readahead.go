@@ -195,7 +195,6 @@ func (r *readAhead) read() {
 			p.Data = b.data[n:len(b.data):len(b.data)]
 		}
 		b.pkts = append(b.pkts, p)
-		// Decoded and prepared at once, while its bytes are in this core's cache.
 		i := len(b.pkts) - 1
 		// The packet is decoded and prepared here, in this goroutine's cache, and only
 		// what the analysis reads of it is stored in the batch: the Prepared, and the

@@ -11,8 +11,10 @@
 #     SIP messages, every call on the Interconnect path, no finding, exit code 0), and fails
 #     loudly otherwise;
 #   - times ixaudit, `tcpdump -r F -w /dev/null` and `tshark -q -z sip,stat -z rtp,streams -r F`
-#     (medians of BENCH_RUNS interleaved runs; tshark, which is slow, once), with wall time,
-#     packets/s, MB/s and peak RSS (GNU time), and prints the ratios against the targets;
+#     (medians of BENCH_RUNS interleaved rounds; tshark, which is slow, in the first 3 of
+#     them), with wall time, packets/s, MB/s and peak RSS (GNU time), and prints the ratios
+#     against the targets: each tool is timed in the same rounds as the others, so that
+#     the machine's slow and fast spells weigh on all of them alike;
 #   - compares ixaudit's peak RSS on the double file with the single one;
 #   - runs the Go benchmarks of each stage (-benchmem; BENCH_GO=0 skips them).
 # Missed performance targets are reported; with BENCH_STRICT=1 they also fail the run.
@@ -24,6 +26,8 @@ cd "$(dirname "$0")/.."
 
 BIN=${BIN:-bin/ixaudit}
 RUNS=${BENCH_RUNS:-5}
+TSHARK_RUNS=0 # rounds that also time tshark: 3, or fewer when there are fewer rounds
+if [ "${BENCH_TSHARK:-1}" = 1 ]; then TSHARK_RUNS=$((RUNS < 3 ? RUNS : 3)); fi
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/ixaudit-bench
 
 die() { echo "bench: FAIL: $*" >&2; exit 1; }
@@ -106,15 +110,17 @@ for f in "$single" "$double"; do
 	check "$f" "$tmp/report.json"
 	echo "bench: report of $(basename "$f") checked against its truth: $(jq -r '"\(.calls) calls, \(.rtp_streams) RTP streams, \(.sip_messages) SIP messages, \(.packets) packets"' "$f.truth.json"), all interconnect, no finding"
 done
-for _ in $(seq "$RUNS"); do
+if [ "$TSHARK_RUNS" -gt 0 ]; then
+	echo "bench: tshark in $TSHARK_RUNS of the $RUNS rounds (about 10 s per million packets each)"
+fi
+for i in $(seq "$RUNS"); do
 	measure ix "$BIN" audit -q --format json -o "$tmp/out.json" "$single"
 	measure tcpdump tcpdump -r "$single" -w /dev/null
 	measure ix2 "$BIN" audit -q --format json -o "$tmp/out.json" "$double"
+	if [ "$i" -le "$TSHARK_RUNS" ]; then
+		measure tshark tshark -q -z sip,stat -z rtp,streams -r "$single"
+	fi
 done
-if [ "${BENCH_TSHARK:-1}" = 1 ]; then
-	echo "bench: tshark (once; about 15 s per million packets)"
-	measure tshark tshark -q -z sip,stat -z rtp,streams -r "$single"
-fi
 for n in ix ix2; do
 	if awk '$3 != 0 {bad=1} END {exit !bad}' "$tmp/$n"; then
 		die "ixaudit exited non-zero in a timed run: $(cat "$tmp/$n.stderr")"
@@ -130,14 +136,14 @@ row() { # row NAME TIMES PACKETS BYTES
 	t=$(col 1 "$2")
 	rss=$(col 2 "$2")
 	awk -v n="$1" -v t="$t" -v r="$rss" -v p="$3" -v b="$4" \
-		'BEGIN {printf "| %-44s | %8.2f | %7.2f | %7.0f | %7.1f |\n", n, t, p/t/1e6, b/t/1e6, r/1024}'
+		'BEGIN {printf "| %-46s | %8.2f | %7.2f | %7.0f | %7.1f |\n", n, t, p/t/1e6, b/t/1e6, r/1024}'
 }
 echo
 echo "| on $(basename "$single" | sed 's/-[0-9a-f]*\.pcap//') ($pk packets, $((by / 1000000)) MB) | wall s | Mpkt/s | MB/s | RSS MiB |"
 echo "|---|---:|---:|---:|---:|"
 row "ixaudit audit --format json" ix "$pk" "$by"
 row "tcpdump -r F -w /dev/null" tcpdump "$pk" "$by"
-[ -s "$tmp/tshark" ] && row "tshark -q -z sip,stat -z rtp,streams (1 run)" tshark "$pk" "$by"
+[ -s "$tmp/tshark" ] && row "tshark -q -z sip,stat -z rtp,streams ($TSHARK_RUNS runs)" tshark "$pk" "$by"
 row "ixaudit, double file ($pk2 packets)" ix2 "$pk2" "$by2"
 echo
 

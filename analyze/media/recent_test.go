@@ -104,7 +104,8 @@ func BenchmarkTrackerAddRTP(b *testing.B) {
 }
 
 // TestPacketSub checks packetSub against time.Time.Sub, near and far from 1970, where it
-// must fall back to Sub's saturation.
+// must fall back to Sub's saturation, and unixTime's after and subUnix against After and
+// Sub.
 func TestPacketSub(t *testing.T) {
 	times := []time.Time{
 		testEpoch, testEpoch.Add(20 * time.Millisecond), testEpoch.Add(-time.Nanosecond),
@@ -117,6 +118,17 @@ func TestPacketSub(t *testing.T) {
 			if got, want := packetSub(a, b), a.Sub(b); got != want {
 				t.Errorf("packetSub(%v, %v) = %v, want %v", a, b, got, want)
 			}
+			// unixTime, which the Tracker keeps beside its times, answers as they do.
+			au, bu := unixOf(a), unixOf(b)
+			if got, want := subUnix(au, bu, a, b), a.Sub(b); got != want {
+				t.Errorf("subUnix(%v, %v) = %v, want %v", a, b, got, want)
+			}
+			if got, want := au.after(bu), a.After(b); got != want {
+				t.Errorf("unixOf(%v).after(%v) = %v, want %v", a, b, got, want)
+			}
 		}
+	}
+	if zeroUnix != unixOf(time.Time{}) || NewStream(addrA, addrB, 1).st.lastU != zeroUnix {
+		t.Errorf("zeroUnix %v, a new stream's last packet %v, want the zero Time's", zeroUnix, NewStream(addrA, addrB, 1).st.lastU)
 	}
 }

@@ -31,6 +31,7 @@ type state struct {
 	packets, bytes    int
 	firstPkt, lastPkt int
 	first, last       time.Time
+	firstU, lastU     unixTime // first and last as unixTime
 
 	pts  [maxPayloadTypes]uint8
 	nPTs int
@@ -103,19 +104,24 @@ func (st *state) jitterClock(pt uint8) uint32 {
 }
 
 func (st *state) add(seq uint16, ts uint32, pt uint8, marker bool, payloadLen int, arrival time.Time, packet int) {
+	st.addAt(seq, ts, pt, marker, payloadLen, arrival, unixOf(arrival), packet)
+}
+
+// addAt is add, given arrival as a unixTime too.
+func (st *state) addAt(seq uint16, ts uint32, pt uint8, marker bool, payloadLen int, arrival time.Time, au unixTime, packet int) {
 	if st.packets == 0 {
-		st.first = arrival
+		st.first, st.firstU = arrival, au
 		st.firstPkt = packet
 	}
 	st.packets++
 	if payloadLen > 0 {
 		st.bytes += payloadLen
 	}
-	st.last = arrival
+	st.last, st.lastU = arrival, au
 	st.lastPkt = packet
 	st.notePT(pt)
 
-	ms := float64(packetSub(arrival, st.first)) / float64(time.Millisecond)
+	ms := float64(subUnix(au, st.firstU, arrival, st.first)) / float64(time.Millisecond)
 	st.ws.add(seq, ts, pt, marker, ms, st.jitterClock(pt))
 	st.seq.add(seq)
 }

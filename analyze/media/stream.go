@@ -88,7 +88,7 @@ type Stream struct {
 
 // NewStream returns an empty Stream for the given source, destination and SSRC.
 func NewStream(src, dst netip.AddrPort, ssrc uint32) *Stream {
-	return &Stream{src: src, dst: dst, ssrc: ssrc}
+	return &Stream{src: src, dst: dst, ssrc: ssrc, st: state{firstU: zeroUnix, lastU: zeroUnix}}
 }
 
 // Src returns the stream's source address and port.

@@ -52,6 +52,7 @@ type Tracker struct {
 	hdr        rtp.Header
 	evicted    int
 	now        time.Time
+	nowU       unixTime // now as a unixTime
 	// recent is a direct-mapped cache in front of streams, indexed by a hash of the SSRC:
 	// most packets find their stream here without hashing the whole key. It holds only
 	// streams that are in streams (evict clears a stream's slot).
@@ -76,7 +77,7 @@ func NewTracker(cfg TrackerConfig) *Tracker {
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
-	return &Tracker{cfg: cfg, streams: make(map[StreamKey]*Stream)}
+	return &Tracker{cfg: cfg, streams: make(map[StreamKey]*Stream), nowU: zeroUnix}
 }
 
 // AddRTP decodes payload, a UDP payload from src to dst, as RTP and adds it to its stream,
@@ -96,7 +97,8 @@ func (t *Tracker) AddRTP(src, dst netip.AddrPort, payload []byte, arrival time.T
 // packet's source, destination and SSRC, the stream is found without a lookup. Any other
 // hint, nil included, is ignored: the result is always AddRTP's.
 func (t *Tracker) AddRTPInfo(hint *Stream, src, dst netip.AddrPort, info *RTPInfo, arrival time.Time, packet int) *Stream {
-	t.advance(arrival) // may evict hint
+	au := unixOf(arrival)
+	t.advanceAt(arrival, au) // may evict hint
 	s := hint
 	if s == nil || s.owner != t || s.ssrc != info.SSRC || s.src != src || s.dst != dst {
 		s = t.stream(StreamKey{Src: src, Dst: dst, SSRC: info.SSRC})
@@ -104,7 +106,7 @@ func (t *Tracker) AddRTPInfo(hint *Stream, src, dst netip.AddrPort, info *RTPInf
 		t.unlink(s)
 		t.pushFront(s)
 	}
-	s.st.add(info.Seq, info.Timestamp, info.PayloadType, info.Marker, int(info.PayloadLen), arrival, packet)
+	s.st.addAt(info.Seq, info.Timestamp, info.PayloadType, info.Marker, int(info.PayloadLen), arrival, au, packet)
 	return s
 }
 
@@ -145,14 +147,17 @@ func (t *Tracker) stream(k StreamKey) *Stream {
 // advance moves packet time to now and evicts the streams idle for longer than the
 // timeout. Packet time never goes back: a capture merged out of order does not resurrect
 // evicted streams' clocks.
-func (t *Tracker) advance(now time.Time) {
-	if now.After(t.now) {
-		t.now = now
+func (t *Tracker) advance(now time.Time) { t.advanceAt(now, unixOf(now)) }
+
+// advanceAt is advance, given now as a unixTime too.
+func (t *Tracker) advanceAt(now time.Time, nu unixTime) {
+	if nu.after(t.nowU) {
+		t.now, t.nowU = now, nu
 	}
 	if t.cfg.IdleTimeout < 0 {
 		return
 	}
-	for t.tail != nil && packetSub(t.now, t.tail.st.last) > t.cfg.IdleTimeout {
+	for t.tail != nil && subUnix(t.nowU, t.tail.st.lastU, t.now, t.tail.st.last) > t.cfg.IdleTimeout {
 		t.evict(t.tail)
 	}
 }

@@ -203,7 +203,8 @@ func (in *inputAuditor) readPrepared(ctx context.Context, src PreparedSource) er
 func (in *inputAuditor) beginInput(name string) {
 	in.res.Inputs = append(in.res.Inputs, Input{Name: name})
 	in.name = name
-	in.now, in.sweepAt = time.Time{}, time.Time{}
+	in.setNow(time.Time{})
+	in.setSweep(time.Time{})
 	in.lastPacket = 0
 }
 
@@ -315,8 +316,12 @@ type inputAuditor struct {
 	fastPacket capture.Packet // the packet fastRTP judges: cur points to it then
 	now        time.Time      // latest packet time
 	sweepAt    time.Time      // packet time of the next expiry sweep (expireEvery after the last)
-	cur        *capture.Packet
-	seen       map[string]bool // finding dedup outside calls: rule + key
+	// now and sweepAt as Unix seconds and nanoseconds (setNow, setSweep), which begin
+	// compares for each packet.
+	nowSec, sweepSec   int64
+	nowNsec, sweepNsec int32
+	cur                *capture.Packet
+	seen               map[string]bool // finding dedup outside calls: rule + key
 }
 
 // flowPair is an ordered pair of transport endpoints.
@@ -352,6 +357,8 @@ func newInputAuditor(a *Auditor, name string) *inputAuditor {
 	})
 	in.defrag = capture.NewDefragmenter(capture.DefragConfig{})
 	in.tcp = tcpstream.New(tcpstream.Config{}, streamFrame, (*tcpSIP)(in))
+	in.setNow(time.Time{})
+	in.setSweep(time.Time{})
 	return in
 }
 
@@ -386,15 +393,30 @@ func (in *inputAuditor) decoded(p *capture.Packet, f *capture.Frame, g capture.G
 
 // begin makes p the packet being judged and moves packet time on.
 func (in *inputAuditor) begin(p *capture.Packet) {
+	in.beginAt(p, p.Time.Unix(), int32(p.Time.Nanosecond()))
+}
+
+// beginAt is begin, given p's time as Unix seconds and nanoseconds.
+func (in *inputAuditor) beginAt(p *capture.Packet, sec int64, nsec int32) {
 	in.cur = p
 	in.input().Packets++
 	in.lastPacket = p.Number
-	if p.Time.After(in.now) {
-		in.now = p.Time
-		if !in.now.Before(in.sweepAt) {
+	if sec > in.nowSec || sec == in.nowSec && nsec > in.nowNsec { // p.Time.After(in.now)
+		in.now, in.nowSec, in.nowNsec = p.Time, sec, nsec
+		if sec > in.sweepSec || sec == in.sweepSec && nsec >= in.sweepNsec { // !in.now.Before(in.sweepAt)
 			in.expire()
 		}
 	}
+}
+
+// setNow sets the packet time.
+func (in *inputAuditor) setNow(t time.Time) {
+	in.now, in.nowSec, in.nowNsec = t, t.Unix(), int32(t.Nanosecond())
+}
+
+// setSweep sets the packet time of the next sweep.
+func (in *inputAuditor) setSweep(t time.Time) {
+	in.sweepAt, in.sweepSec, in.sweepNsec = t, t.Unix(), int32(t.Nanosecond())
 }
 
 // fastRTP is decoded for a packet that Prepare marked fast (an RTP datagram over IPv4
@@ -402,7 +424,7 @@ func (in *inputAuditor) begin(p *capture.Packet) {
 // not read.
 func (in *inputAuditor) fastRTP(pr *Prepared) {
 	in.fastPacket = capture.Packet{Number: pr.number, Time: time.Unix(pr.sec, int64(pr.nsec)).UTC()}
-	in.begin(&in.fastPacket)
+	in.beginAt(&in.fastPacket, pr.sec, pr.nsec)
 	src := netip.AddrPortFrom(netip.AddrFrom4(pr.src), pr.srcPort)
 	dst := netip.AddrPortFrom(netip.AddrFrom4(pr.dst), pr.dstPort)
 	in.count(in.mediaFlowPacket(src, dst, nil, pr), "", false)
@@ -568,7 +590,7 @@ func (in *inputAuditor) damaged(err error) {
 
 // expire sweeps state that has timed out in packet time.
 func (in *inputAuditor) expire() {
-	in.sweepAt = in.now.Add(expireEvery)
+	in.setSweep(in.now.Add(expireEvery))
 	in.defrag.Expire(in.now)
 	in.tcp.Expire(in.now)
 	in.expireOrphans(false)

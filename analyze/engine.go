@@ -427,7 +427,7 @@ func (in *inputAuditor) fastRTP(pr *Prepared) {
 	in.beginAt(&in.fastPacket, pr.sec, pr.nsec)
 	src := netip.AddrPortFrom(netip.AddrFrom4(pr.src), pr.srcPort)
 	dst := netip.AddrPortFrom(netip.AddrFrom4(pr.dst), pr.dstPort)
-	in.count(in.mediaFlowPacket(src, dst, nil, pr), "", false)
+	in.count(in.mediaFlowPacketOf(in.fastFlow(pr, src, dst), src, dst, nil, pr), "", false)
 }
 
 // transport dispatches a decoded datagram by protocol and counts its packet in one

@@ -105,3 +105,28 @@ func TestSnapshotLadder(t *testing.T) {
 		t.Errorf("ladder starts %+v, %+v", end[0], end[1])
 	}
 }
+
+// TestFlowInfoLayout: what an RTP packet reads of its flow (fastFlow, mediaFlowPacketOf)
+// lies in the first cache line of a flowInfo of 128 bytes, a size class the allocator
+// aligns on 64.
+func TestFlowInfoLayout(t *testing.T) {
+	var fi flowInfo
+	if n := unsafe.Sizeof(fi); n != 128 {
+		t.Errorf("a flowInfo takes %d bytes, not 128", n)
+	}
+	for name, end := range map[string]uintptr{
+		"ports4": unsafe.Offsetof(fi.ports4) + 4, "gen": unsafe.Offsetof(fi.gen) + 4,
+		"call": unsafe.Offsetof(fi.call) + 8, "stream": unsafe.Offsetof(fi.stream) + 8,
+		"notRTP": unsafe.Offsetof(fi.notRTP) + 1, "judged": unsafe.Offsetof(fi.judged) + 1,
+		"twilioIsDst": unsafe.Offsetof(fi.twilioIsDst) + 1,
+	} {
+		if end > 64 {
+			t.Errorf("flowInfo.%s ends at byte %d, past the first cache line", name, end)
+		}
+	}
+	for range 100 {
+		if p := uintptr(unsafe.Pointer(newFlowInfo(flowPair{}))); p%64 != 0 {
+			t.Fatalf("a flowInfo allocated at %#x, not on a cache line", p)
+		}
+	}
+}

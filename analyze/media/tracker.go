@@ -98,7 +98,7 @@ func (t *Tracker) AddRTP(src, dst netip.AddrPort, payload []byte, arrival time.T
 // hint, nil included, is ignored: the result is always AddRTP's.
 func (t *Tracker) AddRTPInfo(hint *Stream, src, dst netip.AddrPort, info *RTPInfo, arrival time.Time, packet int) *Stream {
 	au := unixOf(arrival)
-	t.advanceAt(arrival, au) // may evict hint
+	t.advance(arrival, au) // may evict hint
 	s := hint
 	if s == nil || s.owner != t || s.ssrc != info.SSRC || s.src != src || s.dst != dst {
 		s = t.stream(StreamKey{Src: src, Dst: dst, SSRC: info.SSRC})
@@ -144,13 +144,10 @@ func (t *Tracker) stream(k StreamKey) *Stream {
 	return s
 }
 
-// advance moves packet time to now and evicts the streams idle for longer than the
-// timeout. Packet time never goes back: a capture merged out of order does not resurrect
-// evicted streams' clocks.
-func (t *Tracker) advance(now time.Time) { t.advanceAt(now, unixOf(now)) }
-
-// advanceAt is advance, given now as a unixTime too.
-func (t *Tracker) advanceAt(now time.Time, nu unixTime) {
+// advance moves packet time to now (nu is unixOf(now)) and evicts the streams idle for
+// longer than the timeout. Packet time never goes back: a capture merged out of order
+// does not resurrect evicted streams' clocks.
+func (t *Tracker) advance(now time.Time, nu unixTime) {
 	if nu.after(t.nowU) {
 		t.now, t.nowU = now, nu
 	}

@@ -137,7 +137,9 @@ func encodeElements(w io.Writer, key string, n int, at func(int) any, workers in
 		go func() {
 			var c elementEncoder
 			for j := range jobs {
-				buf := <-free // there is one for each chunk ahead and each worker
+				// Never waits long: a job holds one buffer until its chunk is written,
+				// and at most ahead + 1 jobs are out, the writer gone or not.
+				buf := <-free
 				var err error
 				*buf, err = c.chunk((*buf)[:0], j.k, n, key, at)
 				j.out <- result{buf, err}

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -214,10 +216,19 @@ func TestJSONWorkers(t *testing.T) {
 		}
 	}
 	r.Streams[450].JitterMaxMs = math.NaN()
+	before := runtime.NumGoroutine()
 	for _, workers := range []int{0, 2, 8} {
 		err := (&JSON{Workers: workers}).Render(io.Discard, r)
 		if err == nil || !strings.Contains(err.Error(), "streams 450") {
 			t.Fatalf("%d workers: error %v, want one about streams 450", workers, err)
 		}
+	}
+	// The goroutines of a render that failed end: none waits for a buffer the writer
+	// will not give back.
+	for wait := time.Millisecond; runtime.NumGoroutine() > before; wait *= 2 {
+		if wait > 2*time.Second {
+			t.Fatalf("%d goroutines left running after the failed renders", runtime.NumGoroutine()-before)
+		}
+		time.Sleep(wait)
 	}
 }

@@ -18,7 +18,7 @@ func packetSub(t, u time.Time) time.Duration {
 
 // unixTime is a packet time as time.Time's Unix seconds and Nanosecond, kept beside the
 // time.Time where it is compared or subtracted on every packet: the same answers as
-// After and packetSub (TestUnixTime), in a few instructions.
+// After and packetSub (TestPacketSub), in a few instructions.
 type unixTime struct {
 	sec  int64
 	nsec int32

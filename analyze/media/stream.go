@@ -80,8 +80,12 @@ type Stream struct {
 	ssrc     uint32
 
 	// tracker bookkeeping
-	prev, next *Stream
-	owner      *Tracker // the Tracker that holds the stream; nil once evicted
+	owner *Tracker // the Tracker that holds the stream; nil once evicted
+	// lastSeq orders the streams by their last packet (Tracker.seq); heapKey and
+	// heapTime are lastSeq and the time of that packet as they were when the Tracker
+	// last placed the stream in its heap.
+	lastSeq, heapKey uint64
+	heapTime         unixTime
 
 	st state
 }

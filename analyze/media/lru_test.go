@@ -31,7 +31,7 @@ func (m *lruModel) add(k StreamKey, at time.Time, packet int) {
 		delete(m.last, tail)
 	}
 	if m.timeout >= 0 {
-		for len(m.order) > 0 && packetSub(m.now, m.last[m.order[len(m.order)-1]]) > m.timeout {
+		for len(m.order) > 0 && m.now.Sub(m.last[m.order[len(m.order)-1]]) > m.timeout {
 			evictTail()
 		}
 	}

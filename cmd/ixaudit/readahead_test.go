@@ -370,6 +370,9 @@ func TestReadAheadRenewedBuffers(t *testing.T) {
 		if _, ok := src.(capture.BufferRenewer); !ok {
 			t.Fatalf("%T is not a capture.BufferRenewer: readAhead copies", src)
 		}
+		if _, ok := src.(capture.PacketReaderTo); !ok {
+			t.Fatalf("%T is not a capture.PacketReaderTo: readAhead's other path", src)
+		}
 		return src
 	}
 	direct, via := open(), newReadAhead(open())

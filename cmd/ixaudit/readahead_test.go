@@ -116,6 +116,11 @@ func TestReadAheadSamePackets(t *testing.T) {
 // eachCapture opens every test capture twice and calls fn with one opened directly and
 // one read through readAhead; it closes them afterwards.
 func eachCapture(t *testing.T, fn func(name string, direct capture.Source, via *readAhead)) {
+	eachCaptureParsing(t, parseWhenAhead, fn)
+}
+
+// eachCaptureParsing is eachCapture with readAhead parsing the SIP messages parse says.
+func eachCaptureParsing(t *testing.T, parse parseAhead, fn func(name string, direct capture.Source, via *readAhead)) {
 	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "captures", "*.pcap*"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no test captures: %v", err)
@@ -129,7 +134,7 @@ func eachCapture(t *testing.T, fn func(name string, direct capture.Source, via *
 		if err != nil {
 			t.Fatal(err)
 		}
-		via := newReadAhead(viaSrc)
+		via := startReadAhead(viaSrc, parse)
 		fn(name, direct, via)
 		direct.Close()
 		if err := via.Close(); err != nil {
@@ -179,18 +184,40 @@ func renderAudit(t *testing.T, aud *analyze.Auditor, src capture.Source) []byte 
 
 // TestReadAheadFrames checks the decoding and preparing readAhead does in its goroutine:
 // on every test capture, ReadPrepared gives the packet, the Frame, the Gap and the
-// analyze.Prepared that decoding and preparing the packet read directly gives, and the whole audit (every field of the JSON report) is the same
-// through readAhead as without it.
+// analyze.Prepared that decoding and preparing the packet read directly gives, and the
+// whole audit (every field of the JSON report) is the same through readAhead as without
+// it, whether the reader parses every SIP message ahead, none, or those it has time for.
 func TestReadAheadFrames(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		parse parseAhead
+	}{{"always", parseAlways}, {"never", parseNever}, {"when ahead", parseWhenAhead}} {
+		t.Run(mode.name, func(t *testing.T) {
+			frames, fast, parsed, notParsed := readAheadFrames(t, mode.parse)
+			t.Logf("%d frames, %d prepared fast, %d SIP messages parsed ahead, %d not", frames, fast, parsed, notParsed)
+			if frames < 10000 || fast < 5000 {
+				t.Errorf("only %d frames compared, %d prepared fast", frames, fast)
+			}
+			switch {
+			case mode.parse == parseAlways && (parsed < 500 || notParsed > parsed/2):
+				t.Errorf("parsing always, %d SIP messages were parsed ahead and %d were not", parsed, notParsed)
+			case mode.parse == parseNever && (parsed > 0 || notParsed < 500):
+				t.Errorf("parsing never, %d SIP messages were parsed ahead and %d were not", parsed, notParsed)
+			}
+		})
+	}
+}
+
+// readAheadFrames is TestReadAheadFrames with readAhead parsing the SIP messages parse
+// says. It returns the number of frames compared, of them the number prepared fast, and
+// the number of SIP messages that were parsed ahead and that were not.
+func readAheadFrames(t *testing.T, parse parseAhead) (frames, fast, sipParsed, sipNotParsed int) {
 	aud := analyze.New(analyze.Config{})
 	audit := func(src capture.Source) []byte { return renderAudit(t, aud, src) }
 	var (
-		dec       capture.Decoder
-		pre       analyze.Preparer
-		wantMsg   analyze.PreparedSIP
-		frames    int
-		fast      int // packets prepared fast, of frames
-		sipParsed int // SIP messages parsed ahead
+		dec     capture.Decoder
+		pre     analyze.Preparer
+		wantMsg analyze.PreparedSIP
 	)
 	// Prepared is compared field by field, unexported ones too, and the SIP message it may
 	// refer to likewise: a message parsed into a reused one holds empty lists where a
@@ -208,7 +235,7 @@ func TestReadAheadFrames(t *testing.T) {
 		return cmp.Equal(a.Message, b.Message, sameParsed) && sameErr(a.Err(), b.Err()) &&
 			aok == bok && sameErr(aerr, berr) && (!aok || cmp.Equal(as, bs, sameParsed))
 	})}, sameParsed...)
-	eachCapture(t, func(name string, direct capture.Source, via *readAhead) {
+	eachCaptureParsing(t, parse, func(name string, direct capture.Source, via *readAhead) {
 		var (
 			want     capture.Frame
 			wantPr   analyze.Prepared
@@ -242,20 +269,19 @@ func TestReadAheadFrames(t *testing.T) {
 					sipParsed++
 				}
 			case parsed && cmp.Equal(wantBare, *pr, samePrepared):
+				sipNotParsed++
 			default:
 				t.Fatalf("%s: packet %d: prepared through readAhead differs (-want +got):\n%s", name, n, cmp.Diff(wantPr, *pr, samePrepared))
 			}
 			frames++
 		}
 	})
-	eachCapture(t, func(name string, direct capture.Source, via *readAhead) {
+	eachCaptureParsing(t, parse, func(name string, direct capture.Source, via *readAhead) {
 		if a, b := audit(direct), audit(via); !bytes.Equal(a, b) {
 			t.Errorf("%s: the audit through readAhead differs from the audit without it", name)
 		}
 	})
-	if frames < 10000 || sipParsed < 500 || fast < 5000 {
-		t.Errorf("only %d frames compared, %d SIP messages parsed ahead, %d prepared fast", frames, sipParsed, fast)
-	}
+	return frames, fast, sipParsed, sipNotParsed
 }
 
 // TestReadAheadCloseEarly stops reading a source that never ends: Close returns, the

@@ -43,16 +43,18 @@ func ReadRTP(h *rtp.Header, payload []byte, info *RTPInfo) {
 		// The fixed header, the whole header of nearly every packet.
 		n = rtpHeaderLen(payload)
 	}
-	// The fixed header's fields, read directly as pion/rtp reads them.
-	*info = RTPInfo{
-		Marker:      payload[1]&0x80 != 0,
-		PayloadType: payload[1] & 0x7f,
-		Seq:         binary.BigEndian.Uint16(payload[2:]),
-		Timestamp:   binary.BigEndian.Uint32(payload[4:]),
-		SSRC:        binary.BigEndian.Uint32(payload[8:]),
-		PayloadLen:  int32(len(payload) - n),
-	}
+	// The fixed header's fields, read directly as pion/rtp reads them. They are stored
+	// one by one: a composite literal is built on the stack and copied with 16-byte
+	// loads of what was just stored in narrower pieces, which the processor cannot
+	// forward from its store buffer (a fifth of the time of Prepare on an RTP packet).
+	plen := int32(len(payload) - n)
 	if payload[0]&0x20 != 0 {
-		info.PayloadLen -= int32(payload[len(payload)-1])
+		plen -= int32(payload[len(payload)-1])
 	}
+	info.SSRC = binary.BigEndian.Uint32(payload[8:])
+	info.Timestamp = binary.BigEndian.Uint32(payload[4:])
+	info.Seq = binary.BigEndian.Uint16(payload[2:])
+	info.PayloadType = payload[1] & 0x7f
+	info.Marker = payload[1]&0x80 != 0
+	info.PayloadLen = plen
 }

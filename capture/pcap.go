@@ -143,13 +143,15 @@ func (r *PcapReader) ReadPacketTo(p *Packet) error {
 		return r.err
 	}
 	r.n++
-	*p = Packet{
-		Number:   r.n,
-		Time:     time.Unix(int64(sec), int64(frac)*r.nsScale).UTC(),
-		LinkType: r.link,
-		Length:   int(max(caplen, length)),
-		Data:     data,
-	}
+	// Field by field: a composite literal would be built on the stack and copied into
+	// *p with 16-byte loads of what was just stored in 8-byte pieces, which the
+	// processor cannot forward from its store buffer.
+	p.Number = r.n
+	p.Time = time.Unix(int64(sec), int64(frac)*r.nsScale).UTC()
+	p.LinkType = r.link
+	p.Interface = 0
+	p.Length = int(max(caplen, length))
+	p.Data = data
 	return nil
 }
 

@@ -59,6 +59,26 @@ func BenchmarkReadPcap(b *testing.B) {
 	reportPacketRate(b)
 }
 
+// BenchmarkReadPcapTo is BenchmarkReadPcap through ReadPacketTo, into one Packet, as the
+// read-ahead goroutine of cmd/ixaudit reads.
+func BenchmarkReadPcapTo(b *testing.B) {
+	file := benchPcapFile()
+	src, err := NewReader("bench.pcap", &cyclicReader{head: file[:pcapFileHeaderLen], body: file[pcapFileHeaderLen:]})
+	if err != nil {
+		b.Fatal(err)
+	}
+	to := src.(PacketReaderTo)
+	var p Packet
+	b.SetBytes(16 + benchSize)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := to.ReadPacketTo(&p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportPacketRate(b)
+}
+
 func BenchmarkReadPcapng(b *testing.B) {
 	file, head := benchPcapngFile()
 	src, err := NewReader("bench.pcapng", &cyclicReader{head: file[:head], body: file[head:]})

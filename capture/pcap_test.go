@@ -406,7 +406,9 @@ func TestPcapReadPacketTo(t *testing.T) {
 		if err = to.ReadPacketTo(&p); err != nil {
 			break
 		}
-		got = append(got, p)
+		q := p
+		q.Data = bytes.Clone(p.Data) // valid until the next call
+		got = append(got, q)
 	}
 	if !errors.Is(err, ErrTruncated) || err.Error() != wantErr.Error() {
 		t.Errorf("error %v, want %v", err, wantErr)

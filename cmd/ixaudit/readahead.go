@@ -138,6 +138,7 @@ func (r *readAhead) read() {
 		dec     capture.Decoder
 		pre     analyze.Preparer
 		msgs    int              // messages of b.msgs used
+		waiting bool             // the analysis had a batch waiting, as of the last look
 		frame   capture.Frame    // the packet being read, decoded
 		prep    analyze.Prepared // and prepared
 	)
@@ -239,7 +240,12 @@ func (r *readAhead) read() {
 		// into the batch's arrays).
 		gap := dec.Decode(&p, &frame)
 		var msg *analyze.PreparedSIP
-		if msgs < len(b.msgs) && r.parse != parseNever && (r.parse == parseAlways || len(r.full) > 0) {
+		if i%64 == 0 {
+			// Looked at every 64 packets: the queue changes a batch (1,280) at a time, and
+			// len of a channel is a call.
+			waiting = len(r.full) > 0
+		}
+		if msgs < len(b.msgs) && r.parse != parseNever && (r.parse == parseAlways || waiting) {
 			msg = &b.msgs[msgs]
 		}
 		if pre.Prepare(&p, &frame, gap, &prep, msg) {

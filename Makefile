@@ -32,12 +32,7 @@ test: vet
 	$(GO) test -count=1 $(PKGS)
 
 fuzz:
-	@for pkg in $$($(GO) list $(PKGS)); do \
-	  for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
-	    echo "+ fuzz $$pkg $$t ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
-	  done; \
-	done
+	@GO=$(GO) FUZZTIME=$(FUZZTIME) PKGS="$(PKGS)" bash testdata/fuzz.sh
 
 golden:
 	$(GO) test ./report ./cmd/ixaudit ./analyze -update

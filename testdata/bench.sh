@@ -12,9 +12,9 @@
 #     loudly otherwise;
 #   - times ixaudit, `tcpdump -r F -w /dev/null` and `tshark -q -z sip,stat -z rtp,streams -r F`
 #     (medians of BENCH_RUNS interleaved rounds; tshark, which is slow, in 3 of them spread
-#     over the run: 1, 4 and 7 of 9), with wall time, packets/s, MB/s and peak RSS (GNU time), and prints the ratios
-#     against the targets: each tool is timed in the same rounds as the others, so that
-#     the machine's slow and fast spells weigh on all of them alike;
+#     over the run: 1, 4 and 7 of 9), with wall time, packets/s, MB/s and peak RSS (GNU
+#     time), and prints the ratios against the targets: each tool is timed in the same
+#     rounds as the others, so that the machine's slow and fast spells weigh on all alike;
 #   - compares ixaudit's peak RSS on the double file with the single one;
 #   - runs the Go benchmarks of each stage (-benchmem; BENCH_GO=0 skips them).
 # Missed performance targets are reported; with BENCH_STRICT=1 they also fail the run.
@@ -117,12 +117,14 @@ done
 if [ "$TSHARK_RUNS" -gt 0 ]; then
 	echo "bench: tshark in $TSHARK_RUNS of the $RUNS rounds (about 10 s per million packets each)"
 fi
+tsharked=0 # rounds that timed tshark so far
 for i in $(seq "$RUNS"); do
 	measure ix "$BIN" audit -q --format json -o "$tmp/out.json" "$single"
 	measure tcpdump tcpdump -r "$single" -w /dev/null
 	measure ix2 "$BIN" audit -q --format json -o "$tmp/out.json" "$double"
-	if [ $(((i - 1) % TSHARK_EVERY)) = 0 ] && [ "$(cat "$tmp/tshark" 2>/dev/null | wc -l)" -lt "$TSHARK_RUNS" ]; then
+	if [ $(((i - 1) % TSHARK_EVERY)) = 0 ] && [ "$tsharked" -lt "$TSHARK_RUNS" ]; then
 		measure tshark tshark -q -z sip,stat -z rtp,streams -r "$single"
+		tsharked=$((tsharked + 1))
 	fi
 done
 for n in ix ix2; do

@@ -43,40 +43,37 @@ func benchPcapngFile() ([]byte, int) {
 	return f.b, head
 }
 
+// BenchmarkReadPcap reads the records of an endless pcap file; /to reads them through
+// ReadPacketTo, into one Packet, as the read-ahead goroutine of cmd/ixaudit does.
 func BenchmarkReadPcap(b *testing.B) {
 	file := benchPcapFile()
-	src, err := NewReader("bench.pcap", &cyclicReader{head: file[:pcapFileHeaderLen], body: file[pcapFileHeaderLen:]})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(16 + benchSize)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := src.ReadPacket(); err != nil {
-			b.Fatal(err)
+	for _, into := range []bool{false, true} {
+		name := "ReadPacket"
+		if into {
+			name = "to"
 		}
+		b.Run(name, func(b *testing.B) {
+			src, err := NewReader("bench.pcap", &cyclicReader{head: file[:pcapFileHeaderLen], body: file[pcapFileHeaderLen:]})
+			if err != nil {
+				b.Fatal(err)
+			}
+			to := src.(PacketReaderTo)
+			var p Packet
+			b.SetBytes(16 + benchSize)
+			b.ReportAllocs()
+			for b.Loop() {
+				if into {
+					err = to.ReadPacketTo(&p)
+				} else {
+					p, err = src.ReadPacket()
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportPacketRate(b)
+		})
 	}
-	reportPacketRate(b)
-}
-
-// BenchmarkReadPcapTo is BenchmarkReadPcap through ReadPacketTo, into one Packet, as the
-// read-ahead goroutine of cmd/ixaudit reads.
-func BenchmarkReadPcapTo(b *testing.B) {
-	file := benchPcapFile()
-	src, err := NewReader("bench.pcap", &cyclicReader{head: file[:pcapFileHeaderLen], body: file[pcapFileHeaderLen:]})
-	if err != nil {
-		b.Fatal(err)
-	}
-	to := src.(PacketReaderTo)
-	var p Packet
-	b.SetBytes(16 + benchSize)
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := to.ReadPacketTo(&p); err != nil {
-			b.Fatal(err)
-		}
-	}
-	reportPacketRate(b)
 }
 
 func BenchmarkReadPcapng(b *testing.B) {

@@ -42,14 +42,13 @@ func (j *JSON) Render(w io.Writer, r *analyze.Report) error {
 	}
 	doc := appendIndent(nil, bytes.TrimSuffix(compact.Bytes(), []byte("\n")), "", "  ")
 	bw := bufio.NewWriterSize(w, 64<<10)
-	lists := []struct {
-		key string
-		n   int
-		at  func(i int) any
-	}{
-		{"calls", len(n.Calls), func(i int) any { return &n.Calls[i] }},
-		{"streams", len(n.Streams), func(i int) any { return &n.Streams[i] }},
-		{"findings", len(n.Findings), func(i int) any { return &n.Findings[i] }},
+	lists := []jsonList{
+		{"calls", len(n.Calls), func(i int) any { return &n.Calls[i] },
+			func(b []byte, i int) ([]byte, bool) { return appendCallJSON(b, &n.Calls[i]) }},
+		{"streams", len(n.Streams), func(i int) any { return &n.Streams[i] },
+			func(b []byte, i int) ([]byte, bool) { return appendStreamJSON(b, &n.Streams[i]) }},
+		{"findings", len(n.Findings), func(i int) any { return &n.Findings[i] },
+			func(b []byte, i int) ([]byte, bool) { return appendFindingJSON(b, &n.Findings[i]) }},
 	}
 	for _, l := range lists {
 		// Top-level keys, and only they, follow a line break and two spaces: line breaks
@@ -66,7 +65,7 @@ func (j *JSON) Render(w io.Writer, r *analyze.Report) error {
 			continue
 		}
 		bw.WriteString("[\n")
-		if err := encodeElements(bw, l.key, l.n, l.at, j.Workers); err != nil {
+		if err := encodeElements(bw, &l, j.Workers); err != nil {
 			return err
 		}
 		bw.WriteString("\n  ]")
@@ -76,14 +75,26 @@ func (j *JSON) Render(w io.Writer, r *analyze.Report) error {
 	return bw.Flush()
 }
 
+// jsonList is one of the report's top-level lists, as encodeElements writes it.
+type jsonList struct {
+	key string
+	n   int
+	at  func(i int) any // the i-th element, for encoding/json
+	// appendTo appends the i-th element indented as an element of a top-level list, or
+	// reports false, having appended nothing, when encoding/json must encode it
+	// (jsonelem.go).
+	appendTo func(b []byte, i int) ([]byte, bool)
+}
+
 // jsonChunk is the number of list elements one goroutine encodes at a time.
 const jsonChunk = 64
 
-// encodeElements writes elements 0 to n-1 of a top-level list (at(i) is the i-th), each
-// indented to its depth, separated by commas, on workers goroutines (1 or fewer: on this
-// one). Chunks of jsonChunk elements are encoded in parallel and written in order; at most
-// 2 × workers of them are encoded ahead of the one being written.
-func encodeElements(w io.Writer, key string, n int, at func(int) any, workers int) error {
+// encodeElements writes the elements of a top-level list, each indented to its depth,
+// separated by commas, on workers goroutines (1 or fewer: on this one). Chunks of
+// jsonChunk elements are encoded in parallel and written in order; at most 2 × workers of
+// them are encoded ahead of the one being written.
+func encodeElements(w io.Writer, l *jsonList, workers int) error {
+	n := l.n
 	chunks := (n + jsonChunk - 1) / jsonChunk
 	if workers <= 1 || chunks == 1 {
 		var (
@@ -92,7 +103,7 @@ func encodeElements(w io.Writer, key string, n int, at func(int) any, workers in
 		)
 		for k := range chunks {
 			var err error
-			if b, err = c.chunk(b[:0], k, n, key, at); err != nil {
+			if b, err = c.chunk(b[:0], k, l); err != nil {
 				return err
 			}
 			w.Write(b)
@@ -141,7 +152,7 @@ func encodeElements(w io.Writer, key string, n int, at func(int) any, workers in
 				// and at most ahead + 1 jobs are out, the writer gone or not.
 				buf := <-free
 				var err error
-				*buf, err = c.chunk((*buf)[:0], j.k, n, key, at)
+				*buf, err = c.chunk((*buf)[:0], j.k, l)
 				j.out <- result{buf, err}
 			}
 		}()
@@ -163,26 +174,40 @@ type elementEncoder struct {
 	enc     *json.Encoder
 }
 
-// chunk appends to dst the k-th chunk of a list of n elements: each element after the
-// list's first preceded by a comma and a line break, and indented as an element of a
-// top-level list.
-func (c *elementEncoder) chunk(dst []byte, k, n int, key string, at func(int) any) ([]byte, error) {
-	if c.enc == nil {
-		c.enc = newJSONEncoder(&c.compact)
-	}
-	for i := k * jsonChunk; i < min(n, (k+1)*jsonChunk); i++ {
+// chunk appends to dst the k-th chunk of the list l: each element after the list's first
+// preceded by a comma and a line break, and indented as an element of a top-level list.
+func (c *elementEncoder) chunk(dst []byte, k int, l *jsonList) ([]byte, error) {
+	for i := k * jsonChunk; i < min(l.n, (k+1)*jsonChunk); i++ {
 		if i > 0 {
 			dst = append(dst, ",\n"...)
 		}
-		c.compact.Reset()
-		if err := c.enc.Encode(at(i)); err != nil {
-			return dst, fmt.Errorf("report: encoding JSON: %s %d: %w", key, i, err)
-		}
 		// An element of a top-level list is 2 levels deep.
-		dst = append(dst, "    "...)
-		dst = appendIndent(dst, bytes.TrimSuffix(c.compact.Bytes(), []byte("\n")), "    ", "  ")
+		dst = append(dst, elementIndent...)
+		if l.appendTo != nil {
+			var ok bool
+			if dst, ok = l.appendTo(dst, i); ok {
+				continue
+			}
+		}
+		var err error
+		if dst, err = c.encode(dst, l.at(i)); err != nil {
+			return dst, fmt.Errorf("report: encoding JSON: %s %d: %w", l.key, i, err)
+		}
 	}
 	return dst, nil
+}
+
+// encode appends v, an element of a top-level list, as encoding/json encodes it,
+// indented to its depth.
+func (c *elementEncoder) encode(dst []byte, v any) ([]byte, error) {
+	if c.enc == nil {
+		c.enc = newJSONEncoder(&c.compact)
+	}
+	c.compact.Reset()
+	if err := c.enc.Encode(v); err != nil {
+		return dst, err
+	}
+	return appendIndent(dst, bytes.TrimSuffix(c.compact.Bytes(), []byte("\n")), elementIndent, "  "), nil
 }
 
 // newJSONEncoder returns the encoder of the canonical report, compact and without HTML

@@ -1,7 +1,9 @@
 package analyze
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -45,5 +47,53 @@ func BenchmarkFormatTime(b *testing.B) {
 	tm := time.Date(2026, 11, 27, 13, 7, 14, 123456789, time.UTC)
 	for b.Loop() {
 		_ = formatTime(tm)
+	}
+}
+
+// TestStreamOfStrings checks the strings streamOf writes into one against the way each
+// is written alone: AddrPort.String, "0x%08X" and formatTime, on IPv4, IPv6, IPv4-mapped
+// and zoned addresses, the zero AddrPort, and random SSRCs and times.
+func TestStreamOfStrings(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	addrs := []netip.AddrPort{
+		{},
+		netip.MustParseAddrPort("203.0.113.7:5060"),
+		netip.MustParseAddrPort("168.86.128.1:10000"),
+		netip.MustParseAddrPort("[2001:db8::1]:65535"),
+		netip.MustParseAddrPort("[::ffff:10.0.0.1]:0"),
+		netip.MustParseAddrPort("[fe80::1%eth0]:4000"),
+		netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), 65535),
+	}
+	times := []time.Time{{}, time.Unix(0, 0), time.Date(10001, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 27, 21, 4, 41, 123456789, time.FixedZone("x", 3600))}
+	ssrcs := []uint32{0, 1, 0xdeadbeef, 0xffffffff, 0x0000abcd}
+	for i := range 2000 {
+		var sr streamRecord
+		s := &sr.stats
+		s.Src, s.Dst = addrs[r.IntN(len(addrs))], addrs[r.IntN(len(addrs))]
+		s.SSRC = ssrcs[i%len(ssrcs)]
+		if i >= len(ssrcs) {
+			s.SSRC = r.Uint32()
+		}
+		s.Start, s.End = times[r.IntN(len(times))], time.Unix(r.Int64N(4e9), r.Int64N(1e9))
+		if i%3 == 0 {
+			s.PayloadTypes = []uint8{0, 101, uint8(r.IntN(128))}
+		}
+		st := streamOf(&sr)
+		want := Stream{
+			Src: s.Src.String(), Dst: s.Dst.String(), SSRC: fmt.Sprintf("0x%08X", s.SSRC),
+			Start: formatTime(s.Start), End: formatTime(s.End),
+		}
+		if st.Src != want.Src || st.Dst != want.Dst || st.SSRC != want.SSRC || st.Start != want.Start || st.End != want.End {
+			t.Fatalf("streamOf strings: src %q dst %q ssrc %q start %q end %q, want %q %q %q %q %q",
+				st.Src, st.Dst, st.SSRC, st.Start, st.End, want.Src, want.Dst, want.SSRC, want.Start, want.End)
+		}
+		if len(st.PayloadTypes) != len(s.PayloadTypes) {
+			t.Fatalf("payload types %v, want %v", st.PayloadTypes, s.PayloadTypes)
+		}
+		for k, pt := range s.PayloadTypes {
+			if st.PayloadTypes[k] != int(pt) {
+				t.Fatalf("payload types %v, want %v", st.PayloadTypes, s.PayloadTypes)
+			}
+		}
 	}
 }

@@ -386,10 +386,24 @@ func (in *inputAuditor) finishMedia() {
 // report form as soon as they end, so that the measurements are not held twice.
 func streamOf(sr *streamRecord) Stream {
 	s := &sr.stats
+	// The five strings are written into one, made once, and sliced: a stream's strings
+	// live as long as each other (one allocation instead of five; streams held to the end
+	// of a capture are all made at once, after its last packet).
+	var buf [160]byte
+	b := appendAddrPort(buf[:0], s.Src)
+	src := len(b)
+	b = appendAddrPort(b, s.Dst)
+	dst := len(b)
+	b = appendSSRC(b, s.SSRC)
+	ssrc := len(b)
+	b = appendTime(b, s.Start)
+	start := len(b)
+	b = appendTime(b, s.End)
+	all := string(b)
 	st := Stream{
-		Src:          s.Src.String(),
-		Dst:          s.Dst.String(),
-		SSRC:         fmt.Sprintf("0x%08X", s.SSRC),
+		Src:          all[:src],
+		Dst:          all[src:dst],
+		SSRC:         all[dst:ssrc],
 		Input:        sr.input,
 		Packets:      s.Packets,
 		Bytes:        s.Bytes,
@@ -402,11 +416,14 @@ func streamOf(sr *streamRecord) Stream {
 		Codec:        s.Codec,
 		MOS:          round2(s.MOS),
 		FirstPacket:  s.FirstPacket,
-		Start:        formatTime(s.Start),
-		End:          formatTime(s.End),
+		Start:        all[ssrc:start],
+		End:          all[start:],
 	}
-	for _, pt := range s.PayloadTypes {
-		st.PayloadTypes = append(st.PayloadTypes, int(pt))
+	if len(s.PayloadTypes) > 0 {
+		st.PayloadTypes = make([]int, len(s.PayloadTypes))
+		for i, pt := range s.PayloadTypes {
+			st.PayloadTypes[i] = int(pt)
+		}
 	}
 	if sr.call != nil {
 		st.CallID = sr.call.CallID
@@ -421,6 +438,24 @@ func streamOf(sr *streamRecord) Stream {
 		}
 	}
 	return st
+}
+
+// appendAddrPort appends ap as its String method writes it.
+func appendAddrPort(b []byte, ap netip.AddrPort) []byte {
+	if !ap.Addr().IsValid() {
+		return append(b, ap.String()...)
+	}
+	return ap.AppendTo(b)
+}
+
+// appendSSRC appends ssrc as fmt's "0x%08X" writes it.
+func appendSSRC(b []byte, ssrc uint32) []byte {
+	const digits = "0123456789ABCDEF"
+	b = append(b, '0', 'x')
+	for shift := 28; shift >= 0; shift -= 4 {
+		b = append(b, digits[ssrc>>uint(shift)&0xf])
+	}
+	return b
 }
 
 // sortStreams puts streams in packet order.

@@ -6,10 +6,8 @@ import (
 	"errors"
 	"io"
 	"math"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -197,38 +195,35 @@ func FuzzReadJSON(f *testing.F) {
 	})
 }
 
-// TestJSONWorkers renders a report whose lists take several chunks each on 1 to 8
-// goroutines: the bytes are the same, and an element that cannot be encoded (a NaN
-// jitter) gives the same error, naming it, whatever the number.
-func TestJSONWorkers(t *testing.T) {
-	r := bigReport(300) // 300 calls and findings, 600 streams: 5 to 10 chunks a list
-	var want bytes.Buffer
-	if err := (&JSON{}).Render(&want, r); err != nil {
-		t.Fatal(err)
-	}
-	for _, workers := range []int{1, 2, 3, 8} {
+// TestJSONAsWholeReport: Render, which writes the lists' elements one at a time and by
+// hand, gives the bytes of encoding/json encoding the whole (normalized) report at once
+// with 2-space indentation, on reports with long lists, findings and ladders, and empty
+// ones; an element encoding/json cannot encode (a NaN jitter) gives its error, naming the
+// element.
+func TestJSONAsWholeReport(t *testing.T) {
+	for name, r := range map[string]*analyze.Report{
+		"big": bigReport(300), "fail": failReport(), "empty": {},
+	} {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		n := normalized(r)
+		if err := enc.Encode(&n); err != nil {
+			t.Fatal(err)
+		}
 		var got bytes.Buffer
-		if err := (&JSON{Workers: workers}).Render(&got, r); err != nil {
-			t.Fatalf("%d workers: %v", workers, err)
+		if err := (&JSON{}).Render(&got, r); err != nil {
+			t.Fatalf("%s: %v", name, err)
 		}
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {
-			t.Fatalf("%d workers: %d bytes differ from the %d of one goroutine", workers, got.Len(), want.Len())
+			t.Fatalf("%s: Render's %d bytes differ from encoding/json's %d", name, got.Len(), want.Len())
 		}
 	}
+	r := bigReport(300)
 	r.Streams[450].JitterMaxMs = math.NaN()
-	before := runtime.NumGoroutine()
-	for _, workers := range []int{0, 2, 8} {
-		err := (&JSON{Workers: workers}).Render(io.Discard, r)
-		if err == nil || !strings.Contains(err.Error(), "streams 450") {
-			t.Fatalf("%d workers: error %v, want one about streams 450", workers, err)
-		}
-	}
-	// The goroutines of a render that failed end: none waits for a buffer the writer
-	// will not give back.
-	for wait := time.Millisecond; runtime.NumGoroutine() > before; wait *= 2 {
-		if wait > 2*time.Second {
-			t.Fatalf("%d goroutines left running after the failed renders", runtime.NumGoroutine()-before)
-		}
-		time.Sleep(wait)
+	err := (&JSON{}).Render(io.Discard, r)
+	if err == nil || !strings.Contains(err.Error(), "streams 450") {
+		t.Fatalf("error %v, want one about streams 450", err)
 	}
 }

@@ -35,9 +35,6 @@ type Options struct {
 	// When empty, RuleIDs is used. Rules found in the report but not in the catalogue are
 	// added after it.
 	Rules []string
-	// Workers is the number of goroutines the JSON format encodes its lists on (0 or 1:
-	// the calling goroutine). The caller decides, as for Color; the output is the same.
-	Workers int
 }
 
 // Defaults of Options.
@@ -123,7 +120,7 @@ func New(format string, opt Options) (Renderer, error) {
 	case "table":
 		return &Table{opt: opt}, nil
 	case "json":
-		return &JSON{Workers: opt.Workers}, nil
+		return &JSON{}, nil
 	case "junit":
 		return &JUnit{opt: opt}, nil
 	case "markdown", "md":

@@ -183,7 +183,7 @@ if [ "${BENCH_GO:-1}" = 1 ]; then
 	go test -run '^$' -benchmem -benchtime 200ms -bench 'BenchmarkPeer$' ./analyze/ruleset | grep '^Benchmark'
 	go test -run '^$' -benchmem -benchtime 200ms -bench 'BenchmarkPrepareRTP$' ./analyze | grep '^Benchmark'
 	go test -run '^$' -benchmem -benchtime 5x -bench 'BenchmarkAudit$|BenchmarkAnalyzePrepared$' ./analyze | grep '^Benchmark'
-	go test -run '^$' -benchmem -benchtime 20x -bench 'BenchmarkJSONWorkers$' ./report | grep '^Benchmark'
+	go test -run '^$' -benchmem -benchtime 20x -bench 'BenchmarkJSON$' ./report | grep '^Benchmark'
 fi
 
 if [ "$fails" -gt 0 ] && [ "${BENCH_STRICT:-0}" = 1 ]; then

@@ -359,8 +359,6 @@ func (e *env) finish(rep *analyze.Report, cfg *config) (int, error) {
 		AllCalls: cfg.allCalls,
 		FailOn:   cfg.failOn,
 		Rules:    analyze.RuleIDs(cfg.rules),
-		// The audit is over: every core encodes the JSON report's lists.
-		Workers: runtime.GOMAXPROCS(0),
 	}
 	for _, o := range cfg.outputs {
 		if err := e.render(rep, o, opt); err != nil {

@@ -39,11 +39,11 @@ func (j *JSON) Render(w io.Writer, r *analyze.Report) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	lists := []jsonList{
 		{"calls", len(n.Calls), func(i int) any { return &n.Calls[i] },
-			func(b []byte, i int) ([]byte, bool) { return appendCallJSON(b, &n.Calls[i]) }},
+			func(b []byte, i int) ([]byte, bool) { return appendCallJSON(b, &n.Calls[i]), true }},
 		{"streams", len(n.Streams), func(i int) any { return &n.Streams[i] },
 			func(b []byte, i int) ([]byte, bool) { return appendStreamJSON(b, &n.Streams[i]) }},
 		{"findings", len(n.Findings), func(i int) any { return &n.Findings[i] },
-			func(b []byte, i int) ([]byte, bool) { return appendFindingJSON(b, &n.Findings[i]) }},
+			func(b []byte, i int) ([]byte, bool) { return appendFindingJSON(b, &n.Findings[i]), true }},
 	}
 	for _, l := range lists {
 		// Top-level keys, and only they, follow a line break and two spaces: line breaks
@@ -97,11 +97,8 @@ func encodeElements(w io.Writer, l *jsonList) error {
 		}
 		// An element of a top-level list is 2 levels deep.
 		b = append(b, elementIndent...)
-		ok := false
-		if l.appendTo != nil {
-			b, ok = l.appendTo(b, i)
-		}
-		if !ok {
+		var ok bool
+		if b, ok = l.appendTo(b, i); !ok {
 			var err error
 			if b, err = c.encode(b, l.at(i)); err != nil {
 				return fmt.Errorf("report: encoding JSON: %s %d: %w", l.key, i, err)

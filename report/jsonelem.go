@@ -16,9 +16,9 @@ import (
 // FuzzElementsAsEncodingJSON compare the two on every field, so a field added to
 // analyze.Call, Message, Stream or Finding without its line here fails them.
 //
-// A value encoding/json refuses (a NaN or infinite float) is left to it, so that the
-// error is its own: each append function reports false then, and the element is
-// encoded by encoding/json.
+// A value encoding/json refuses (a NaN or infinite float, which only a stream holds) is
+// left to it, so that the error is its own: appendStreamJSON reports false then, and the
+// element is encoded by encoding/json.
 
 // elementIndent is the indentation of a top-level list's elements, the prefix their
 // lines start with; each level below adds two spaces.
@@ -78,11 +78,9 @@ func (o *jsonObject) bool(name string, v bool) {
 	o.b = strconv.AppendBool(o.b, v)
 }
 
-// close appends the object's closing brace and returns the bytes.
+// close appends the object's closing brace and returns the bytes. Every object written
+// here has a member that is never omitted, so none is empty ("{}").
 func (o *jsonObject) close() []byte {
-	if o.n == 0 {
-		return append(o.b, '}')
-	}
 	return append(newline(o.b, o.level-1), '}')
 }
 
@@ -102,9 +100,9 @@ func (o *jsonObject) array(name string, n int, elem func(b []byte, i, level int)
 	o.b = append(o.b, ']')
 }
 
-// appendCallJSON appends c as Render writes a call. It reports false, having appended
-// nothing, when encoding/json must encode it (never: a call holds no float).
-func appendCallJSON(b []byte, c *analyze.Call) ([]byte, bool) {
+// appendCallJSON appends c as Render writes a call (a call holds no float: encoding/json
+// never refuses one).
+func appendCallJSON(b []byte, c *analyze.Call) []byte {
 	o := openObject(b, 0)
 	o.str("call_id", c.CallID)
 	o.str("direction", string(c.Direction))
@@ -150,7 +148,7 @@ func appendCallJSON(b []byte, c *analyze.Call) ([]byte, bool) {
 	if c.MediaStreams != 0 {
 		o.int("media_streams", c.MediaStreams)
 	}
-	return o.close(), true
+	return o.close()
 }
 
 // appendMessageJSON appends m, an element of a call's messages at level.
@@ -231,9 +229,9 @@ func appendStreamJSON(b []byte, s *analyze.Stream) ([]byte, bool) {
 	return o.close(), true
 }
 
-// appendFindingJSON appends f as Render writes a finding. It reports false, having
-// appended nothing, when encoding/json must encode it (never: a finding holds no float).
-func appendFindingJSON(b []byte, f *analyze.Finding) ([]byte, bool) {
+// appendFindingJSON appends f as Render writes a finding (a finding holds no float:
+// encoding/json never refuses one).
+func appendFindingJSON(b []byte, f *analyze.Finding) []byte {
 	o := openObject(b, 0)
 	o.str("rule", f.Rule)
 	o.str("severity", string(f.Severity))
@@ -252,7 +250,7 @@ func appendFindingJSON(b []byte, f *analyze.Finding) ([]byte, bool) {
 	if f.Known {
 		o.bool("known", f.Known)
 	}
-	return o.close(), true
+	return o.close()
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

@@ -114,7 +114,7 @@ func TestElementsAsEncodingJSON(t *testing.T) {
 	for range 3000 {
 		var c analyze.Call
 		fillRandom(t, rng, reflect.ValueOf(&c).Elem())
-		checkElement(t, &c, func(b []byte) ([]byte, bool) { return appendCallJSON(b, &c) })
+		checkElement(t, &c, func(b []byte) ([]byte, bool) { return appendCallJSON(b, &c), true })
 
 		var s analyze.Stream
 		fillRandom(t, rng, reflect.ValueOf(&s).Elem())
@@ -122,12 +122,12 @@ func TestElementsAsEncodingJSON(t *testing.T) {
 
 		var f analyze.Finding
 		fillRandom(t, rng, reflect.ValueOf(&f).Elem())
-		checkElement(t, &f, func(b []byte) ([]byte, bool) { return appendFindingJSON(b, &f) })
+		checkElement(t, &f, func(b []byte) ([]byte, bool) { return appendFindingJSON(b, &f), true })
 	}
 	// The zero values: every omitempty member left out.
-	checkElement(t, &analyze.Call{}, func(b []byte) ([]byte, bool) { return appendCallJSON(b, &analyze.Call{}) })
+	checkElement(t, &analyze.Call{}, func(b []byte) ([]byte, bool) { return appendCallJSON(b, &analyze.Call{}), true })
 	checkElement(t, &analyze.Stream{}, func(b []byte) ([]byte, bool) { return appendStreamJSON(b, &analyze.Stream{}) })
-	checkElement(t, &analyze.Finding{}, func(b []byte) ([]byte, bool) { return appendFindingJSON(b, &analyze.Finding{}) })
+	checkElement(t, &analyze.Finding{}, func(b []byte) ([]byte, bool) { return appendFindingJSON(b, &analyze.Finding{}), true })
 }
 
 // TestStreamNaNLeftToEncodingJSON: a float encoding/json refuses is left to it, so that
@@ -162,7 +162,7 @@ func FuzzElementsAsEncodingJSON(f *testing.F) {
 			Messages:     []analyze.Message{{Packet: n, Time: a, Src: b, Dst: a, Transport: b, Label: a, CSeq: b, SDP: flag}},
 			MediaStreams: n,
 		}
-		checkElement(t, &c, func(buf []byte) ([]byte, bool) { return appendCallJSON(buf, &c) })
+		checkElement(t, &c, func(buf []byte) ([]byte, bool) { return appendCallJSON(buf, &c), true })
 		lost := -n
 		s := analyze.Stream{
 			Src: a, Dst: b, SSRC: a, CallID: b, Input: a, Packets: n, Bytes: n, Lost: -n,
@@ -175,6 +175,6 @@ func FuzzElementsAsEncodingJSON(f *testing.F) {
 			Rule: a, Severity: analyze.Severity(b), CallID: a, Input: b, Packet: n, Time: a,
 			Src: b, Dst: a, Transport: b, Message: a, Evidence: b, Key: a, Known: flag,
 		}
-		checkElement(t, &fd, func(buf []byte) ([]byte, bool) { return appendFindingJSON(buf, &fd) })
+		checkElement(t, &fd, func(buf []byte) ([]byte, bool) { return appendFindingJSON(buf, &fd), true })
 	})
 }
